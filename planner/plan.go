@@ -1,0 +1,152 @@
+package planner
+
+import (
+	"time"
+
+	"github.com/nonstop-release/nonstop/providers"
+)
+
+// FormatVersion is the version of the plan's JSON shape.
+const FormatVersion = "1.0"
+
+// Plan is the ordered set of operations that moves live state to the configuration.
+// It is plain data: nothing in it holds a connection or a func.
+type Plan struct {
+	FormatVersion string   `json:"format_version"`
+	Changes       []Change `json:"changes"`
+	Steps         []Step   `json:"steps"`
+	Prior         Prior    `json:"prior"`
+	Summary       Summary  `json:"summary"`
+}
+
+// Action is what a change does to an object.
+type Action string
+
+const (
+	NoOp   Action = "no-op"
+	Update Action = "update"
+	Create Action = "create"
+	Delete Action = "delete"
+)
+
+// Symbol returns the one-character marker used in human output: " ", "~", "+", "-".
+func (a Action) Symbol() string {
+	switch a {
+	case Update:
+		return "~"
+	case Create:
+		return "+"
+	case Delete:
+		return "-"
+	}
+	return " "
+}
+
+// Change is one object's field-level difference, the diff a reviewer reads.
+type Change struct {
+	Action  Action `json:"action"`
+	Service string `json:"service"`
+	// Object is the kind of object: "instance", "member", "route".
+	Object string `json:"object"`
+	// Address names the object: "a/127.0.0.1:18081", "nginx.edge/order_backend/127.0.0.1:18081",
+	// "route beta-testers".
+	Address string `json:"address"`
+	Field   string `json:"field"`
+	Before  any    `json:"before"`
+	After   any    `json:"after"`
+}
+
+// StepKind names an operation.
+type StepKind string
+
+const (
+	BalancerSetWeight  StepKind = "balancer.set_weight"
+	BalancerSetState   StepKind = "balancer.set_state"
+	RegistrySetEnabled StepKind = "registry.set_enabled"
+	RegistrySetWeight  StepKind = "registry.set_weight"
+	WaitPropagation    StepKind = "wait.propagation"
+	WaitDrain          StepKind = "wait.drain"
+	Deploy             StepKind = "deploy"
+	WaitHealthy        StepKind = "wait.healthy"
+	Verify             StepKind = "verify"
+	RouteSet           StepKind = "route.set"
+	RouteDelete        StepKind = "route.delete"
+	GateAnalysis       StepKind = "gate.analysis"
+	Pause              StepKind = "pause"
+)
+
+// Step is one operation. A step runs once every step in After has completed.
+type Step struct {
+	ID      string   `json:"id"`
+	Kind    StepKind `json:"kind"`
+	Service string   `json:"service"`
+	// Target names what the step acts on: "order-service/a/127.0.0.1:18081",
+	// "nginx.edge/order_backend/127.0.0.1:18081".
+	Target string   `json:"target"`
+	Args   StepArgs `json:"args"`
+	After  []string `json:"after"`
+}
+
+// StepArgs holds the arguments of a step; only the fields of its kind are set.
+type StepArgs struct {
+	// Provider is the provider the step writes to, "nginx.edge".
+	Provider string `json:"provider,omitempty"`
+	Pool     string `json:"pool,omitempty"`
+	Address  string `json:"address,omitempty"`
+	Group    string `json:"group,omitempty"`
+
+	// Registry identity of the instance (registry.* steps).
+	RegistryGroup   string `json:"registry_group,omitempty"`
+	RegistryCluster string `json:"registry_cluster,omitempty"`
+
+	Weight         *int                  `json:"weight,omitempty"`
+	State          providers.MemberState `json:"state,omitempty"`
+	Enabled        *bool                 `json:"enabled,omitempty"`
+	RegistryWeight *float64              `json:"registry_weight,omitempty"`
+
+	// Version is the version deployed, checked or routed to; FromVersion the one replaced.
+	Version     string `json:"version,omitempty"`
+	FromVersion string `json:"from_version,omitempty"`
+
+	// Duration is the wait of wait.* and pause steps; for wait.drain, the bound.
+	Duration Duration `json:"duration,omitempty"`
+	// UntilResumed marks a pause that holds until `nonstop resume`.
+	UntilResumed bool `json:"until_resumed,omitempty"`
+
+	Route    *providers.Route `json:"route,omitempty"`
+	Analysis []string         `json:"analysis,omitempty"`
+	// Members are the drained members a wait.drain watches ("provider/pool/address").
+	Members []string `json:"members,omitempty"`
+}
+
+// Duration is a time.Duration that marshals as a Go duration string ("30s").
+type Duration time.Duration
+
+// MarshalText renders the duration as "30s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText parses "30s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// Prior records what the plan was computed from, so a stale plan can be refused.
+type Prior struct {
+	// Objects maps each live object the plan read to a hash of its state:
+	// "order-service/instance/127.0.0.1:18081" -> "sha256:...".
+	Objects    map[string]string `json:"objects"`
+	ConfigHash string            `json:"config_hash"`
+	Commit     string            `json:"commit,omitempty"`
+}
+
+// Summary counts the plan's changes.
+type Summary struct {
+	Upgrades      int `json:"upgrades"`
+	WeightChanges int `json:"weight_changes"`
+	RouteChanges  int `json:"route_changes"`
+	OtherChanges  int `json:"other_changes"`
+	// EstimatedWall is the sum of waits on the critical path.
+	EstimatedWall Duration `json:"estimated_wall"`
+}

@@ -1,0 +1,58 @@
+package providers
+
+import "errors"
+
+// ErrConflict is returned by a compare-and-swap write whose expected value is stale.
+var ErrConflict = errors.New("conflict: the stored value changed")
+
+// Instance is a registry instance as the registry reports it.
+type Instance struct {
+	Service  string            `json:"service"`
+	Group    string            `json:"group"`
+	Cluster  string            `json:"cluster"`
+	Address  string            `json:"address"` // host:port
+	Enabled  bool              `json:"enabled"`
+	Weight   float64           `json:"weight"`
+	Healthy  bool              `json:"healthy"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// Version is metadata "version"; VersionKnown is false when the registry did not
+	// reveal it (Polaris hides metadata of isolated instances). Never guessed.
+	Version      string `json:"version,omitempty"`
+	VersionKnown bool   `json:"version_known"`
+}
+
+// MemberState is a balancer member's administrative state.
+type MemberState string
+
+const (
+	StateReady MemberState = "ready"
+	StateDrain MemberState = "drain"
+	StateMaint MemberState = "maint"
+	StateDown  MemberState = "down"
+)
+
+// Member is a balancer pool member.
+type Member struct {
+	Pool    string      `json:"pool"`
+	Address string      `json:"address"` // host:port
+	Weight  int         `json:"weight"`
+	State   MemberState `json:"state"`
+	// Sessions is the number of in-flight sessions; nil where the LB cannot say.
+	Sessions *int `json:"sessions"`
+}
+
+// RouteMatch matches requests by client IP (CIDRs) and/or headers.
+type RouteMatch struct {
+	ClientIP []string          `json:"client_ip,omitempty"`
+	Header   map[string]string `json:"header,omitempty"`
+}
+
+// Route sends matching requests in a pool to the members serving one version.
+type Route struct {
+	Pool    string     `json:"pool"`
+	Name    string     `json:"name"`
+	Match   RouteMatch `json:"match"`
+	Version string     `json:"version"`
+	// Members are the addresses that serve Version, as materialised.
+	Members []string `json:"members"`
+}

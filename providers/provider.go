@@ -1,0 +1,150 @@
+package providers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Factory builds providers of one kind.
+type Factory struct {
+	// Kind is the first label of the provider block: "nacos", "nginx", ...
+	Kind string
+	// New configures a provider from its block's evaluated attributes. dir is the
+	// configuration directory, against which relative paths are resolved.
+	New func(cfg Settings) (Provider, error)
+}
+
+// Settings is what a Factory receives.
+type Settings struct {
+	Name   string
+	Attrs  map[string]cty.Value
+	Dir    string
+	Logger hclog.Logger
+}
+
+var (
+	kindsMu sync.RWMutex
+	kinds   = map[string]Factory{}
+)
+
+// Register makes a provider kind available. It panics on a duplicate kind, which is
+// a programming error.
+func Register(f Factory) {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	if _, dup := kinds[f.Kind]; dup {
+		panic(fmt.Sprintf("providers: kind %q registered twice", f.Kind))
+	}
+	kinds[f.Kind] = f
+}
+
+// Lookup returns the factory of a kind.
+func Lookup(kind string) (Factory, bool) {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	f, ok := kinds[kind]
+	return f, ok
+}
+
+// Kinds lists the registered kinds, sorted.
+func Kinds() []string {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	out := make([]string, 0, len(kinds))
+	for k := range kinds {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Provider is what every provider is.
+type Provider interface {
+	// Kind returns the provider's kind ("nacos").
+	Kind() string
+	// Name returns the provider's name ("prod").
+	Name() string
+}
+
+// Closer is implemented by providers that hold connections.
+type Closer interface {
+	Close() error
+}
+
+// ServiceKey identifies a service in a registry.
+type ServiceKey struct {
+	Service string
+	Group   string // Nacos group name
+	Cluster string // "" means every cluster
+}
+
+// InstanceKey identifies one registered instance.
+type InstanceKey struct {
+	ServiceKey
+	Address string // host:port
+}
+
+// Registry is a service registry (Nacos).
+type Registry interface {
+	Provider
+	// Instances lists every instance of the service, disabled ones included, with one
+	// list call.
+	Instances(ctx context.Context, svc ServiceKey) ([]Instance, error)
+	// SetInstanceEnabled enables or disables an instance, preserving its metadata.
+	SetInstanceEnabled(ctx context.Context, inst InstanceKey, enabled bool) error
+	// SetInstanceWeight sets an instance's weight, preserving its metadata.
+	SetInstanceWeight(ctx context.Context, inst InstanceKey, weight float64) error
+}
+
+// Balancer is a load balancer whose pools hold members by address.
+type Balancer interface {
+	Provider
+	// Pool lists a pool's members with one list call.
+	Pool(ctx context.Context, pool string) ([]Member, error)
+	// SetMemberWeight sets a member's weight.
+	SetMemberWeight(ctx context.Context, pool, address string, weight int) error
+	// SetMemberState sets a member's state.
+	SetMemberState(ctx context.Context, pool, address string, state MemberState) error
+}
+
+// Batcher is implemented by balancers whose writes are expensive to apply one at a
+// time (nginx rewrites a file and reloads): Batch runs fn with writes collected and
+// applies them once at the end.
+type Batcher interface {
+	Batch(ctx context.Context, fn func() error) error
+}
+
+// RouteStore materialises routes on a balancer or gateway.
+type RouteStore interface {
+	Provider
+	// Routes lists the routes nonstop manages in a pool.
+	Routes(ctx context.Context, pool string) ([]Route, error)
+	// PutRoute creates or replaces a route.
+	PutRoute(ctx context.Context, route Route) error
+	// DeleteRoute removes a route by name.
+	DeleteRoute(ctx context.Context, pool, name string) error
+}
+
+// ConfigKey identifies a configuration document (Nacos data id).
+type ConfigKey struct {
+	DataID string
+	Group  string
+}
+
+// ConfigStore holds configuration documents with compare-and-swap.
+type ConfigStore interface {
+	Provider
+	// GetConfig returns a document's content and the MD5 hex of it; found is false
+	// when it does not exist.
+	GetConfig(ctx context.Context, key ConfigKey) (content, md5 string, found bool, err error)
+	// PublishConfig writes a document. With casMD5 != "" the write succeeds only if the
+	// current content's MD5 matches (ErrConflict otherwise).
+	PublishConfig(ctx context.Context, key ConfigKey, content, casMD5 string) error
+	// DeleteConfig removes a document.
+	DeleteConfig(ctx context.Context, key ConfigKey) error
+}
