@@ -135,6 +135,9 @@ type Service struct {
 	OnFailure    string // "rollback" (default) or "pause"
 
 	DeclRange hcl.Range
+
+	// ctx evaluates the per-instance expressions: var, local and the functions.
+	ctx *hcl.EvalContext
 }
 
 // Registry is a service's registry block.

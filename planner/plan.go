@@ -73,6 +73,10 @@ const (
 	RouteDelete        StepKind = "route.delete"
 	GateAnalysis       StepKind = "gate.analysis"
 	Pause              StepKind = "pause"
+	// BalancerSwitch sets the weights of several members of one pool in one write
+	// (Args.Weights); a weight above zero also puts the member in state ready. Blue-green
+	// uses it to swap traffic between groups, canary to move traffic in steps.
+	BalancerSwitch StepKind = "balancer.switch"
 )
 
 // Step is one operation. A step runs once every step in After has completed.
@@ -117,6 +121,8 @@ type StepArgs struct {
 	Analysis []string         `json:"analysis,omitempty"`
 	// Members are the drained members a wait.drain watches ("provider/pool/address").
 	Members []string `json:"members,omitempty"`
+	// Weights are the member weights of a balancer.switch, by address.
+	Weights map[string]int `json:"weights,omitempty"`
 }
 
 // Duration is a time.Duration that marshals as a Go duration string ("30s").

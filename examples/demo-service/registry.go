@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/nacos-group/nacos-sdk-go/v2/clients"
+	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
+	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
+	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+)
+
+// registration is this instance's entry in the Nacos registry.
+type registration struct {
+	client naming_client.INamingClient
+	param  vo.RegisterInstanceParam
+}
+
+// register registers the instance through nacos-sdk-go over gRPC as an ephemeral
+// instance with metadata "version": it stays registered while this process's
+// connection lives.
+func register(o options) (*registration, error) {
+	host, portStr, err := net.SplitHostPort(o.nacos)
+	if err != nil {
+		return nil, fmt.Errorf("-nacos %q: %v", o.nacos, err)
+	}
+	nacosPort, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("-nacos %q: bad port", o.nacos)
+	}
+	ip, selfPortStr, _ := net.SplitHostPort(o.addr)
+	selfPort, err := strconv.ParseUint(selfPortStr, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("-addr %q: bad port", o.addr)
+	}
+	if ip == "" || ip == "0.0.0.0" {
+		ip = "127.0.0.1"
+	}
+	dir := o.sdkDir
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "demo-service-"+selfPortStr)
+	}
+	namespace := o.namespace
+	if namespace == "public" {
+		namespace = "" // the SDK's spelling of the default namespace
+	}
+	cc := constant.NewClientConfig(
+		constant.WithNamespaceId(namespace),
+		constant.WithTimeoutMs(5000),
+		constant.WithNotLoadCacheAtStart(true),
+		constant.WithLogDir(filepath.Join(dir, "log")),
+		constant.WithCacheDir(filepath.Join(dir, "cache")),
+		constant.WithLogLevel("warn"),
+		constant.WithUsername(o.username),
+		constant.WithPassword(o.password),
+	)
+	sc := []constant.ServerConfig{*constant.NewServerConfig(host, nacosPort)}
+	client, err := clients.NewNamingClient(vo.NacosClientParam{ClientConfig: cc, ServerConfigs: sc})
+	if err != nil {
+		return nil, fmt.Errorf("nacos client for %s: %v", o.nacos, err)
+	}
+	r := &registration{client: client, param: vo.RegisterInstanceParam{
+		Ip:          ip,
+		Port:        selfPort,
+		Weight:      1,
+		Enable:      true,
+		Healthy:     true,
+		Ephemeral:   true,
+		Metadata:    map[string]string{"version": o.version},
+		ClusterName: o.cluster,
+		ServiceName: o.service,
+		GroupName:   o.group,
+	}}
+	ok, err := client.RegisterInstance(r.param)
+	if err != nil || !ok {
+		client.CloseClient()
+		return nil, fmt.Errorf("register %s %s:%d in %s: ok=%v %v", o.service, ip, selfPort, o.nacos, ok, err)
+	}
+	return r, nil
+}
+
+// deregister removes the instance and closes the client's connection.
+func (r *registration) deregister() {
+	_, err := r.client.DeregisterInstance(vo.DeregisterInstanceParam{
+		Ip:          r.param.Ip,
+		Port:        r.param.Port,
+		Cluster:     r.param.ClusterName,
+		ServiceName: r.param.ServiceName,
+		GroupName:   r.param.GroupName,
+		Ephemeral:   true,
+	})
+	if err != nil {
+		log.Printf("deregister: %v", err)
+	}
+	r.client.CloseClient()
+}

@@ -1,0 +1,158 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/nonstop-release/nonstop/planner"
+	"github.com/nonstop-release/nonstop/providers"
+)
+
+// handleFailure runs a failed service's on_failure policy once nothing of the
+// service runs any more.
+func (x *execution) handleFailure(ctx context.Context, sr *serviceRun) {
+	if ctx.Err() != nil {
+		return
+	}
+	policy := PolicyRollback
+	svc, err := x.service(sr.name)
+	if err == nil && svc.OnFailure == PolicyPause {
+		policy = PolicyPause
+	}
+	x.mu.Lock()
+	sr.policy = policy
+	units, lost := x.rollbackPlan(sr, svc, policy)
+	sr.notRestored = append(sr.notRestored, lost...)
+	x.mu.Unlock()
+
+	start := x.now()
+	startMsg := fmt.Sprintf("%s: %s failed; rolling back", sr.name, sr.failedStep)
+	if policy == PolicyPause {
+		startMsg = fmt.Sprintf("%s: %s failed; pausing with traffic on healthy instances", sr.name, sr.failedStep)
+	}
+	x.em.emit(Event{Level: LevelWarn, Type: EventRollbackStart, Service: sr.name, Message: startMsg})
+
+	err = x.runRollback(ctx, sr, units)
+	elapsed := x.now().Sub(start)
+	x.mu.Lock()
+	sr.rollbackErr = err
+	out := sr.outOfTraffic()
+	x.mu.Unlock()
+	switch {
+	case err != nil:
+		x.em.emit(Event{Level: LevelError, Type: EventRollbackErrored, Service: sr.name, Elapsed: elapsed,
+			Message: sr.name + ": rollback failed", Error: err.Error()})
+	case policy == PolicyPause:
+		msg := sr.name + ": paused"
+		if len(out) > 0 {
+			msg += "; out of traffic: " + strings.Join(out, ", ")
+		}
+		x.em.emit(Event{Level: LevelWarn, Type: EventServicePaused, Service: sr.name, Elapsed: elapsed, Message: msg})
+	default:
+		x.em.emit(Event{Level: LevelWarn, Type: EventRollbackComplete, Service: sr.name, Elapsed: elapsed,
+			Message: sr.name + ": rolled back"})
+	}
+}
+
+// runRollback runs the units in order and stops at the first failure; the touched
+// instances of that unit and of every later unit are reported as not restored.
+func (x *execution) runRollback(ctx context.Context, sr *serviceRun, units []rbUnit) error {
+	for i, u := range units {
+		if err := x.runUnit(ctx, sr, u); err != nil {
+			x.mu.Lock()
+			for _, later := range units[i:] {
+				if later.address != "" {
+					sr.notRestored = append(sr.notRestored, later.address+" (rollback stopped)")
+				}
+			}
+			x.mu.Unlock()
+			return err
+		}
+	}
+	return nil
+}
+
+// runUnit runs one unit's steps in order. Consecutive balancer writes to the same
+// provider run inside one Batch when the provider batches.
+func (x *execution) runUnit(ctx context.Context, sr *serviceRun, u rbUnit) error {
+	for i := 0; i < len(u.steps); {
+		s := u.steps[i]
+		if s.guard {
+			if err := x.othersServing(ctx, &s.step); err != nil {
+				return err
+			}
+		}
+		j := i + 1
+		if isBalancerWrite(s.step) && !s.guard {
+			for j < len(u.steps) && isBalancerWrite(u.steps[j].step) && !u.steps[j].guard &&
+				u.steps[j].step.Args.Provider == s.step.Args.Provider {
+				j++
+			}
+		}
+		group := u.steps[i:j]
+		run := func() error {
+			for k := range group {
+				if err := x.runOne(ctx, &group[k].step, sr, true); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var err error
+		if len(group) > 1 {
+			b, berr := x.balancer(s.step.Args.Provider)
+			if berr != nil {
+				return berr
+			}
+			err = inBatch(ctx, b, run)
+		} else {
+			err = run()
+		}
+		if err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+func isBalancerWrite(st planner.Step) bool {
+	return st.Kind == planner.BalancerSetWeight || st.Kind == planner.BalancerSetState
+}
+
+// othersServing refuses to take an instance out of traffic when no other member of
+// the pool (or instance of the service) serves.
+func (x *execution) othersServing(ctx context.Context, st *planner.Step) error {
+	addr := st.Args.Address
+	if isBalancerWrite(*st) {
+		b, err := x.balancer(st.Args.Provider)
+		if err != nil {
+			return err
+		}
+		members, err := b.Pool(ctx, st.Args.Pool)
+		if err != nil {
+			return fmt.Errorf("reading pool %s: %w", st.Args.Pool, err)
+		}
+		for _, m := range members {
+			if m.Address != addr && m.Weight > 0 && (m.State == providers.StateReady || m.State == "") {
+				return nil
+			}
+		}
+		return fmt.Errorf("rollback stopped: draining %s would leave pool %s with no serving member", addr, st.Args.Pool)
+	}
+	r, key, err := x.registryOf(st)
+	if err != nil {
+		return err
+	}
+	list, err := r.Instances(ctx, key)
+	if err != nil {
+		return fmt.Errorf("listing instances of %s: %w", key.Service, err)
+	}
+	for _, in := range list {
+		if in.Address != addr && in.Enabled && in.Healthy {
+			return nil
+		}
+	}
+	return fmt.Errorf("rollback stopped: disabling %s would leave %s with no enabled, healthy instance", addr, key.Service)
+}

@@ -1,0 +1,28 @@
+package executor
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// LineSink writes one timestamped line per step start and end and per apply,
+// rollback and pause event: the view for logs and CI, where the terminal is not a
+// TTY.
+func LineSink(w io.Writer) EventSink { return &lineSink{w: w} }
+
+type lineSink struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *lineSink) Emit(e Event) {
+	line := e.Message
+	if e.Error != "" && e.Type != EventApplyErrored {
+		line += ": " + e.Error
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.w, "%s %-5s %s\n", e.Time.UTC().Format(time.RFC3339), e.Level, line)
+}

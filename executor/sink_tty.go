@@ -1,0 +1,218 @@
+package executor
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// TTY redraw pacing.
+const (
+	ttyThrottle = 100 * time.Millisecond
+	ttyTick     = 500 * time.Millisecond
+	ttyBarWidth = 20
+)
+
+// TTYView is the live terminal view of an apply: one line per service with a bar,
+// steps done/total, the current step and its elapsed time, redrawn in place with
+// ANSI escapes at most every 100ms (and every 500ms while steps run).
+type TTYView struct {
+	mu       sync.Mutex
+	w        io.Writer
+	now      func() time.Time
+	rows     map[string]*ttyRow
+	order    []string
+	drawn    int // lines drawn by the last redraw
+	lastDraw time.Time
+	stop     chan struct{}
+	tick     time.Duration
+	footer   []string
+}
+
+type ttyRow struct {
+	done, total int
+	running     map[string]ttyStep
+	status      string
+	err         string
+}
+
+type ttyStep struct {
+	desc  string
+	start time.Time
+}
+
+// TTYSink returns a live view writing to w, which should be a terminal. Call Close
+// when the apply is over (apply_complete and apply_errored also stop its ticker).
+func TTYSink(w io.Writer) *TTYView {
+	return &TTYView{w: w, now: time.Now, rows: map[string]*ttyRow{}, tick: ttyTick}
+}
+
+// Emit updates the view and redraws it when due.
+func (v *TTYView) Emit(e Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	force := false
+	switch e.Type {
+	case EventApplyStart:
+		for name, n := range e.Totals {
+			v.row(name).total = n
+		}
+		v.startTicker()
+	case EventStepStart:
+		v.row(e.Service).running[e.Step.ID] = ttyStep{desc: describe(e.Step), start: e.Time}
+	case EventStepComplete:
+		r := v.row(e.Service)
+		delete(r.running, e.Step.ID)
+		if r.status == "" {
+			r.done++
+		}
+	case EventStepErrored:
+		r := v.row(e.Service)
+		delete(r.running, e.Step.ID)
+		if r.status == "" {
+			r.status, r.err = "failed", e.Step.ID+": "+firstLine(e.Error)
+		}
+		force = true
+	case EventRollbackStart:
+		v.row(e.Service).status = "rolling back"
+		force = true
+	case EventRollbackComplete:
+		v.row(e.Service).status = "rolled back"
+		force = true
+	case EventRollbackErrored:
+		v.row(e.Service).status, v.row(e.Service).err = "rollback failed", firstLine(e.Error)
+		force = true
+	case EventServicePaused:
+		v.row(e.Service).status = "paused"
+		force = true
+	case EventApplyComplete, EventApplyErrored:
+		v.footer = append(v.footer, e.Message)
+		v.stopTicker()
+		force = true
+	case EventStepWaiting, EventStepProgress:
+		v.footer = append(v.footer, e.Message)
+		force = true
+	}
+	if force || v.now().Sub(v.lastDraw) >= ttyThrottle {
+		v.redraw()
+	}
+}
+
+// Close stops the ticker and draws the final frame.
+func (v *TTYView) Close() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.stopTicker()
+	v.redraw()
+	return nil
+}
+
+func (v *TTYView) row(name string) *ttyRow {
+	r, ok := v.rows[name]
+	if !ok {
+		r = &ttyRow{running: map[string]ttyStep{}}
+		v.rows[name] = r
+		v.order = append(v.order, name)
+	}
+	return r
+}
+
+func (v *TTYView) startTicker() {
+	if v.stop != nil {
+		return
+	}
+	stop := make(chan struct{})
+	v.stop = stop
+	tick := v.tick
+	go func() {
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				v.mu.Lock()
+				v.redraw()
+				v.mu.Unlock()
+			}
+		}
+	}()
+}
+
+func (v *TTYView) stopTicker() {
+	if v.stop != nil {
+		close(v.stop)
+		v.stop = nil
+	}
+}
+
+// redraw moves the cursor back over the last frame and draws the current one.
+func (v *TTYView) redraw() {
+	var b strings.Builder
+	if v.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", v.drawn)
+	}
+	width := 0
+	for _, name := range v.order {
+		width = max(width, len(name))
+	}
+	now := v.now()
+	lines := 0
+	for _, name := range v.order {
+		b.WriteString("\r\x1b[2K")
+		b.WriteString(v.rows[name].render(name, width, now))
+		b.WriteByte('\n')
+		lines++
+	}
+	for _, f := range v.footer {
+		b.WriteString("\r\x1b[2K" + f + "\n")
+		lines++
+	}
+	v.drawn = lines
+	v.lastDraw = now
+	_, _ = io.WriteString(v.w, b.String())
+}
+
+// render draws one service line: "order-service  [######--------------]  3/10  deploy ...  4s".
+func (r *ttyRow) render(name string, width int, now time.Time) string {
+	filled := 0
+	if r.total > 0 {
+		filled = r.done * ttyBarWidth / r.total
+	}
+	bar := strings.Repeat("#", filled) + strings.Repeat("-", ttyBarWidth-filled)
+	line := fmt.Sprintf("%-*s  [%s] %3d/%-3d", width, name, bar, r.done, r.total)
+	var cur ttyStep
+	for _, s := range r.running {
+		if cur.start.IsZero() || s.start.Before(cur.start) {
+			cur = s
+		}
+	}
+	switch {
+	case !cur.start.IsZero():
+		line += fmt.Sprintf("  %s  %s", cur.desc, now.Sub(cur.start).Round(time.Second))
+		if n := len(r.running); n > 1 {
+			line += fmt.Sprintf(" (+%d more)", n-1)
+		}
+		if r.status != "" {
+			line += "  [" + r.status + "]"
+		}
+	case r.status != "":
+		line += "  " + r.status
+		if r.err != "" {
+			line += ": " + r.err
+		}
+	case r.done == r.total && r.total > 0:
+		line += "  done"
+	default:
+		line += "  waiting"
+	}
+	return line
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}

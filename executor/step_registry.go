@@ -1,0 +1,107 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/planner"
+	"github.com/nonstop-release/nonstop/providers"
+)
+
+// registryOf returns a service's registry provider and its service key. The step's
+// args win over the service's registry block where set.
+func (x *execution) registryOf(st *planner.Step) (providers.Registry, providers.ServiceKey, error) {
+	svc, err := x.service(st.Service)
+	if err != nil {
+		return nil, providers.ServiceKey{}, err
+	}
+	reg := svc.Registry
+	if reg == nil {
+		reg = &lang.Registry{}
+	}
+	ref := st.Args.Provider
+	if ref == "" || st.Kind == planner.WaitHealthy {
+		ref = reg.Provider.String()
+	}
+	if ref == "." {
+		return nil, providers.ServiceKey{}, fmt.Errorf("service %s has no registry", st.Service)
+	}
+	p, err := x.provider(ref)
+	if err != nil {
+		return nil, providers.ServiceKey{}, err
+	}
+	r, ok := p.(providers.Registry)
+	if !ok {
+		return nil, providers.ServiceKey{}, fmt.Errorf("provider %s is not a registry", ref)
+	}
+	key := providers.ServiceKey{Service: st.Service, Group: reg.Group, Cluster: reg.Cluster}
+	if st.Args.RegistryGroup != "" {
+		key.Group = st.Args.RegistryGroup
+	}
+	if st.Args.RegistryCluster != "" {
+		key.Cluster = st.Args.RegistryCluster
+	}
+	if key.Group == "" {
+		key.Group = "DEFAULT_GROUP"
+	}
+	return r, key, nil
+}
+
+// findInstance lists a service's instances and returns one by address.
+func findInstance(ctx context.Context, r providers.Registry, key providers.ServiceKey, address string) (providers.Instance, bool, error) {
+	list, err := r.Instances(ctx, key)
+	if err != nil {
+		return providers.Instance{}, false, fmt.Errorf("listing instances of %s: %w", key.Service, err)
+	}
+	for _, in := range list {
+		if in.Address == address {
+			return in, true, nil
+		}
+	}
+	return providers.Instance{}, false, nil
+}
+
+// setInstance runs registry.set_enabled and registry.set_weight.
+func (x *execution) setInstance(ctx context.Context, st *planner.Step) ([]write, error) {
+	r, key, err := x.registryOf(st)
+	if err != nil {
+		return nil, err
+	}
+	a := st.Args
+	before, ok, err := findInstance(ctx, r, key, a.Address)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s is not registered as an instance of %s (group %s)", a.Address, key.Service, key.Group)
+	}
+	ik := providers.InstanceKey{ServiceKey: key, Address: a.Address}
+	if ik.Cluster == "" {
+		ik.Cluster = before.Cluster
+	}
+	w := write{address: a.Address, did: *st}
+	switch st.Kind {
+	case planner.RegistrySetEnabled:
+		if a.Enabled == nil {
+			return nil, fmt.Errorf("registry.set_enabled has no enabled value")
+		}
+		if err := r.SetInstanceEnabled(ctx, ik, *a.Enabled); err != nil {
+			return nil, fmt.Errorf("setting enabled=%t on %s: %w", *a.Enabled, a.Address, err)
+		}
+		prev := before.Enabled
+		w.key = "enabled|" + r.Kind() + "." + r.Name() + "|" + a.Address
+		w.undo = withArgs(st, func(u *planner.StepArgs) { u.Enabled = &prev })
+	default:
+		if a.RegistryWeight == nil {
+			return nil, fmt.Errorf("registry.set_weight has no weight")
+		}
+		if err := r.SetInstanceWeight(ctx, ik, *a.RegistryWeight); err != nil {
+			return nil, fmt.Errorf("setting the registry weight of %s to %g: %w", a.Address, *a.RegistryWeight, err)
+		}
+		prev := before.Weight
+		w.key = "regweight|" + r.Kind() + "." + r.Name() + "|" + a.Address
+		w.undo = withArgs(st, func(u *planner.StepArgs) { u.RegistryWeight = &prev })
+	}
+	return []write{w}, nil
+}

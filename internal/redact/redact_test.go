@@ -1,0 +1,134 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestString(t *testing.T) {
+	tests := map[string]struct {
+		secrets []string
+		in      string
+		want    string
+	}{
+		"no secrets":        {nil, "password=hunter2", "password=hunter2"},
+		"one secret":        {[]string{"hunter2"}, "password=hunter2 again hunter2", "password=(sensitive value) again (sensitive value)"},
+		"empty ignored":     {[]string{"", "  "}, "a  b", "a  b"},
+		"longest wins":      {[]string{"abc", "abcdef"}, "xabcdefx abcx", "x(sensitive value)x (sensitive value)x"},
+		"json escaped form": {[]string{`p"w\d`}, `{"password":"p\"w\\d"}`, `{"password":"(sensitive value)"}`},
+		"near miss":         {[]string{"hunter2"}, "hunter hunter3", "hunter hunter3"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, New(tc.secrets...).String(tc.in)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestJSONMarshalledSecretIsRedacted(t *testing.T) {
+	secret := "tab\there \"quoted\" <html> ü"
+	out, err := json.Marshal(map[string]string{"password": secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := New(secret).String(string(out))
+	if want := `{"password":"(sensitive value)"}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestWriterSplitWrites writes the text in two pieces split at every possible
+// position and checks that the secret never gets through.
+func TestWriterSplitWrites(t *testing.T) {
+	const text = "user=admin password=s3cr3t-value; again: s3cr3t-value\n"
+	want := "user=admin password=(sensitive value); again: (sensitive value)\n"
+	r := New("s3cr3t-value")
+	for i := 0; i <= len(text); i++ {
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		for _, piece := range []string{text[:i], text[i:]} {
+			if n, err := w.Write([]byte(piece)); err != nil || n != len(piece) {
+				t.Fatalf("split %d: write returned %d, %v", i, n, err)
+			}
+		}
+		if diff := cmp.Diff(want, buf.String()); diff != "" {
+			t.Errorf("split at %d (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+func TestWriterByteAtATimeAndFlush(t *testing.T) {
+	r := New("topsecret")
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	for _, b := range []byte("a topsecret b tops") {
+		w.Write([]byte{b})
+	}
+	if got, want := buf.String(), "a (sensitive value) b "; got != want {
+		t.Errorf("before flush got %q, want %q", got, want)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := buf.String(), "a (sensitive value) b tops"; got != want {
+		t.Errorf("after flush got %q, want %q", got, want)
+	}
+}
+
+func TestAddAtRuntime(t *testing.T) {
+	r := New()
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	fmt.Fprintln(w, "before: pa55word")
+	r.Add("pa55word")
+	fmt.Fprintln(w, "after: pa55word")
+	want := "before: pa55word\nafter: (sensitive value)\n"
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestWriterConcurrent(t *testing.T) {
+	r := New("concurrent-secret")
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				fmt.Fprintf(w, "goroutine %d line %d concurrent-secret\n", g, i)
+				if i%50 == 0 {
+					r.Add(fmt.Sprintf("extra-%d-%d", g, i))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	w.Flush()
+	if strings.Contains(buf.String(), "concurrent-secret") {
+		t.Error("secret leaked through concurrent writes")
+	}
+	if got := strings.Count(buf.String(), Replacement); got != 8*200 {
+		t.Errorf("got %d replacements, want %d", got, 8*200)
+	}
+}
+
+func BenchmarkWriter(b *testing.B) {
+	r := New("hunter2", "AKIAEXAMPLEKEY", "another-long-secret-value")
+	line := []byte(strings.Repeat("a log line with ordinary words ", 4) + "\n")
+	w := r.Writer(&bytes.Buffer{})
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		w.Write(line)
+	}
+}

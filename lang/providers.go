@@ -1,0 +1,189 @@
+package lang
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// ProviderSchema describes one provider kind: the slot it fits and its attributes.
+type ProviderSchema struct {
+	Class      ProviderClass
+	Attributes map[string]AttrSchema
+}
+
+// AttrSchema describes one provider attribute. Default is used when the attribute
+// is absent or null (cty.NilVal for required attributes).
+type AttrSchema struct {
+	Type      cty.Type
+	Required  bool
+	Sensitive bool
+	Default   cty.Value
+	// Duration marks a string attribute that holds a duration ("30s").
+	Duration bool
+	// Enum, when set, lists the values a string attribute may take.
+	Enum []string
+
+	bounds durationBounds
+}
+
+func str(def string) AttrSchema { return AttrSchema{Type: cty.String, Default: cty.StringVal(def)} }
+
+func secret() AttrSchema {
+	return AttrSchema{Type: cty.String, Sensitive: true, Default: cty.StringVal("")}
+}
+
+func required(ty cty.Type) AttrSchema { return AttrSchema{Type: ty, Required: true} }
+
+func durationAttr(def string, b durationBounds) AttrSchema {
+	return AttrSchema{Type: cty.String, Default: cty.StringVal(def), Duration: true, bounds: b}
+}
+
+func enum(def string, values ...string) AttrSchema {
+	return AttrSchema{Type: cty.String, Default: cty.StringVal(def), Enum: values}
+}
+
+func strList(def ...string) AttrSchema {
+	vals := make([]cty.Value, len(def))
+	for i, s := range def {
+		vals[i] = cty.StringVal(s)
+	}
+	return AttrSchema{Type: cty.List(cty.String), Default: cty.ListVal(vals)}
+}
+
+func aliyunSchema() ProviderSchema {
+	return ProviderSchema{Class: ClassBalancer, Attributes: map[string]AttrSchema{
+		"region":            required(cty.String),
+		"access_key_id":     secret(),
+		"access_key_secret": secret(),
+		"endpoint":          str(""),
+	}}
+}
+
+// ProviderSchemas maps each provider kind to its schema. Provider.Attrs holds
+// every attribute listed here, defaults filled in.
+var ProviderSchemas = map[string]ProviderSchema{
+	"nacos": {Class: ClassRegistry, Attributes: map[string]AttrSchema{
+		"addresses":       required(cty.List(cty.String)),
+		"namespace":       str("public"),
+		"username":        str(""),
+		"password":        secret(),
+		"propagation":     durationAttr("30s", boundsPropagation),
+		"flavor":          enum("nacos", "nacos", "polaris"),
+		"polaris_address": str(""),
+		"timeout":         durationAttr("5s", boundsTimeout),
+	}},
+	"nginx": {Class: ClassBalancer, Attributes: map[string]AttrSchema{
+		"upstreams_file": required(cty.String),
+		"test":           strList("nginx", "-t"),
+		"reload":         strList("nginx", "-s", "reload"),
+	}},
+	"haproxy": {Class: ClassBalancer, Attributes: map[string]AttrSchema{
+		"runtime_api": required(cty.String),
+		"routes_map":  str(""),
+		"timeout":     durationAttr("5s", boundsTimeout),
+	}},
+	"f5": {Class: ClassBalancer, Attributes: map[string]AttrSchema{
+		"url":                  required(cty.String),
+		"username":             str(""),
+		"password":             secret(),
+		"partition":            str("Common"),
+		"insecure_skip_verify": {Type: cty.Bool, Default: cty.False},
+	}},
+	"aliyun_slb": aliyunSchema(),
+	"aliyun_alb": aliyunSchema(),
+}
+
+// bodySchema returns the HCL schema of a provider block of this kind.
+func (ps ProviderSchema) bodySchema() *hcl.BodySchema {
+	s := &hcl.BodySchema{}
+	for _, name := range sortedKeys(ps.Attributes) {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: name, Required: ps.Attributes[name].Required})
+	}
+	return s
+}
+
+// decodeProviders decodes every provider block.
+func (l *loader) decodeProviders(blocks []*hcl.Block) {
+	for _, b := range blocks {
+		kind, name := b.Labels[0], b.Labels[1]
+		ps, known := ProviderSchemas[kind]
+		if !known {
+			l.errorf(b.LabelRanges[0], "Invalid provider kind",
+				"There is no provider kind %q; use %s.%s", kind, quotedList(sortedKeys(ProviderSchemas)), didYouMean(kind, sortedKeys(ProviderSchemas)))
+			continue
+		}
+		if !hclsyntax.ValidIdentifier(name) {
+			l.errorf(b.LabelRanges[1], "Invalid provider name",
+				"%q is not a valid name; a name starts with a letter and contains only letters, digits, underscores and dashes.", name)
+			continue
+		}
+		ref := ProviderRef{Kind: kind, Name: name}
+		if prev, dup := l.cfg.Providers[ref]; dup {
+			l.errorf(b.DefRange, "Duplicate provider", "The provider %s was already defined at %s.", ref, prev.DeclRange)
+			continue
+		}
+		p := &Provider{Ref: ref, Class: ps.Class, Attrs: map[string]cty.Value{}, Sensitive: map[string]bool{}, DeclRange: b.DefRange}
+		content, d := b.Body.Content(ps.bodySchema())
+		l.diags = l.diags.Append(d)
+		valid := hcl.Attributes{} // set, and good so far: the kind's checks look at these only
+		for _, an := range sortedKeys(ps.Attributes) {
+			as := ps.Attributes[an]
+			if as.Sensitive {
+				p.Sensitive[an] = true
+			}
+			var ok bool
+			p.Attrs[an], ok = l.providerAttr(content.Attributes[an], as)
+			if ok && content.Attributes[an] != nil {
+				valid[an] = content.Attributes[an]
+			}
+		}
+		if check := providerChecks[kind]; check != nil {
+			check(l, p, valid)
+		}
+		l.cfg.Providers[ref] = p
+	}
+}
+
+// providerAttr evaluates one provider attribute against its schema. It returns
+// false when it reported a problem or the attribute is absent or null.
+func (l *loader) providerAttr(a *hcl.Attribute, as AttrSchema) (cty.Value, bool) {
+	fallback := as.Default
+	if fallback == cty.NilVal {
+		fallback = cty.NullVal(as.Type)
+	}
+	if a == nil {
+		return fallback, false // a missing required attribute is reported by the schema
+	}
+	v, ok := l.value(a, as.Type)
+	if !ok {
+		return fallback, false
+	}
+	if v.IsNull() {
+		if as.Required {
+			l.errorf(a.Expr.Range(), "Missing required argument", "The argument %q is required, but it was set to null.", a.Name)
+		}
+		return fallback, false
+	}
+	if as.Duration {
+		if _, ok := l.checkDuration(a.Name, a.Expr.Range(), v.AsString(), as.bounds); !ok {
+			return fallback, false
+		}
+	}
+	if len(as.Enum) > 0 && !l.checkEnum(a, v.AsString(), as.Enum) {
+		return fallback, false
+	}
+	return v, true
+}
+
+// checkEnum reports a string value that is not one of values.
+func (l *loader) checkEnum(a *hcl.Attribute, s string, values []string) bool {
+	for _, v := range values {
+		if s == v {
+			return true
+		}
+	}
+	l.errorf(a.Expr.Range(), "Invalid "+a.Name,
+		"The argument %q must be %s, not %q.%s", a.Name, quotedList(values), s, didYouMean(s, values))
+	return false
+}

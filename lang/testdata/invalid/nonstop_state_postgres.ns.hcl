@@ -1,0 +1,5 @@
+nonstop {
+  state "postgres" { # ERROR: Missing required argument
+    url = "postgres://x" # ERROR: Unsupported argument
+  }
+}

@@ -1,0 +1,6 @@
+service "web service" { # ERROR: Invalid service name
+  version = "1.0.0"
+  group "a" { instances = ["127.0.0.1:18081", "127.0.0.1:18082"] }
+  strategy "rolling" {}
+  deploy { command = ["true"] }
+}

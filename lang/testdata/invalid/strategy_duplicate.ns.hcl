@@ -1,0 +1,9 @@
+service "web" {
+  version = "1.0.0"
+  group "a" { instances = ["127.0.0.1:18081", "127.0.0.1:18082"] }
+  strategy "rolling" {}
+  deploy { command = ["true"] }
+  strategy "canary" { # ERROR: Duplicate strategy block
+    step { weight = 100 }
+  }
+}

@@ -1,0 +1,3 @@
+service "web" {
+  version == "1.0.0" # ERROR: Argument or block definition required
+}

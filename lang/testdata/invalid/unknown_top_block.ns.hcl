@@ -1,0 +1,3 @@
+servce "web" { # ERROR: Unsupported block type
+  version = "1.0.0"
+}

@@ -1,0 +1,227 @@
+package planner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/nonstop-release/nonstop/providers"
+)
+
+// diffService lists the field-level changes between the live state before the plan
+// and the state the plan leaves: what a reviewer reads. Transient states inside the
+// plan (a member drained and restored) are not changes.
+func diffService(start, final *serviceModel) []Change {
+	var out []Change
+	add := func(action Action, object, addr, field string, before, after any) {
+		out = append(out, Change{Action: action, Service: start.name, Object: object, Address: addr,
+			Field: field, Before: before, After: after})
+	}
+	for i, s := range start.insts {
+		f := final.insts[i]
+		addr := s.group + "/" + s.addr
+		if f.known && !s.atVersion(f.version) {
+			var before any
+			if s.known {
+				before = s.version
+			}
+			add(Update, "instance", addr, "version", before, f.version)
+		}
+		if start.registry && f.registered {
+			if s.registered && s.enabled != f.enabled || !s.registered && f.enabled {
+				add(Update, "instance", addr, "enabled", s.registered && s.enabled, f.enabled)
+			}
+			if s.registered && s.regWeight != f.regWeight {
+				add(Update, "instance", addr, "weight", s.regWeight, f.regWeight)
+			}
+		}
+		for bi, sm := range s.members {
+			fm := f.members[bi]
+			name := sm.name
+			if sm.weight != fm.weight {
+				add(Update, "member", name, "weight", sm.weight, fm.weight)
+			}
+			if sm.state != fm.state {
+				add(Update, "member", name, "state", string(sm.state), string(fm.state))
+			}
+		}
+	}
+	for bi, sb := range start.bals {
+		fb := final.bals[bi]
+		names := slices.Sorted(maps.Keys(sb.routes))
+		for n := range fb.routes {
+			if sb.routes[n] == nil {
+				names = append(names, n)
+			}
+		}
+		for _, n := range names {
+			out = append(out, routeChanges(start.name, routeKey(sb, n), sb.routes[n], fb.routes[n])...)
+		}
+	}
+	return out
+}
+
+// routeChanges lists the changed fields of one route: version, members and match.
+func routeChanges(service, addr string, before, after *providers.Route) []Change {
+	action := Update
+	switch {
+	case before == nil && after == nil:
+		return nil
+	case before == nil:
+		action, before = Create, &providers.Route{}
+	case after == nil:
+		action, after = Delete, &providers.Route{}
+	case routeEqual(before, after):
+		return nil
+	}
+	var out []Change
+	field := func(name string, differ bool, b, a any) {
+		if differ {
+			if action == Create {
+				b = nil
+			}
+			if action == Delete {
+				a = nil
+			}
+			out = append(out, Change{Action: action, Service: service, Object: "route", Address: addr, Field: name, Before: b, After: a})
+		}
+	}
+	field("version", before.Version != after.Version, before.Version, after.Version)
+	field("members", !sameSet(before.Members, after.Members), before.Members, after.Members)
+	field("match", !sameSet(before.Match.ClientIP, after.Match.ClientIP) || !maps.Equal(before.Match.Header, after.Match.Header),
+		before.Match, after.Match)
+	return out
+}
+
+// summarize counts the plan's changes and estimates its wall-clock time.
+func summarize(p *Plan) Summary {
+	var s Summary
+	routes := map[string]bool{}
+	for _, c := range p.Changes {
+		switch {
+		case c.Object == "route":
+			routes[c.Service+" "+c.Address] = true
+		case c.Field == "version":
+			s.Upgrades++
+		case c.Field == "weight":
+			s.WeightChanges++
+		default:
+			s.OtherChanges++
+		}
+	}
+	s.RouteChanges = len(routes)
+	s.EstimatedWall = Duration(criticalWait(p.Steps))
+	return s
+}
+
+// criticalWait is the longest path through the steps counting only the time nonstop
+// itself waits: propagation waits, drain bounds and timed pauses. How long deploys
+// and health checks take is unknown before they run, so they count as zero; a pause
+// until resumed counts as zero too.
+func criticalWait(steps []Step) time.Duration {
+	index := make(map[string]int, len(steps))
+	for i, s := range steps {
+		index[s.ID] = i
+	}
+	finish := make([]time.Duration, len(steps))
+	var longest time.Duration
+	for i, s := range steps { // assemble emits every step after the steps it waits for
+		var begin time.Duration
+		for _, a := range s.After {
+			if j, ok := index[a]; ok && j < i {
+				begin = max(begin, finish[j])
+			}
+		}
+		switch s.Kind {
+		case WaitPropagation, WaitDrain, Pause:
+			begin += time.Duration(s.Args.Duration)
+		}
+		finish[i] = begin
+		longest = max(longest, begin)
+	}
+	return longest
+}
+
+// Fingerprints hashes every live object — registry instance, balancer member and
+// route — so that apply can refuse a plan whose inputs changed. Keys are
+// "service/instance/address", "service/member/balancer/address" and
+// "service/route/balancer/name"; values are "sha256:" and the hex digest.
+func Fingerprints(live *Live) map[string]string {
+	out := map[string]string{}
+	if live == nil {
+		return out
+	}
+	h := sha256.New()
+	buf := make([]byte, 0, 256)
+	sum := make([]byte, 0, sha256.Size)
+	put := func(key string, fill func(b []byte) []byte) {
+		h.Reset()
+		buf = fill(buf[:0])
+		h.Write(buf)
+		sum = h.Sum(sum[:0])
+		out[key] = "sha256:" + hex.EncodeToString(sum)
+	}
+	for name, ls := range live.Services {
+		if ls == nil {
+			continue
+		}
+		for addr, inst := range ls.Instances {
+			put(name+"/instance/"+addr, func(b []byte) []byte { return appendInstance(b, inst) })
+		}
+		for bal, members := range ls.Balancers {
+			for _, mem := range members {
+				put(name+"/member/"+bal+"/"+mem.Address, func(b []byte) []byte { return appendMember(b, mem) })
+			}
+		}
+		for bal, routes := range ls.Routes {
+			for _, r := range routes {
+				put(name+"/route/"+bal+"/"+r.Name, func(b []byte) []byte {
+					j, _ := json.Marshal(r) // routes are few; JSON sorts the header map
+					return append(b, j...)
+				})
+			}
+		}
+	}
+	return out
+}
+
+// appendInstance encodes the fields of an instance that matter to a plan.
+func appendInstance(b []byte, in providers.Instance) []byte {
+	b = append(b, in.Service...)
+	b = append(b, 0)
+	b = append(b, in.Group...)
+	b = append(b, 0)
+	b = append(b, in.Cluster...)
+	b = append(b, 0)
+	b = append(b, in.Address...)
+	b = append(b, 0)
+	b = strconv.AppendBool(b, in.Enabled)
+	b = strconv.AppendBool(b, in.Healthy)
+	b = strconv.AppendFloat(b, in.Weight, 'g', -1, 64)
+	b = append(b, 0)
+	b = strconv.AppendBool(b, in.VersionKnown)
+	b = append(b, in.Version...)
+	for _, k := range slices.Sorted(maps.Keys(in.Metadata)) {
+		b = append(b, 0)
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, in.Metadata[k]...)
+	}
+	return b
+}
+
+// appendMember encodes a member's pool, address, weight and state. Sessions are left
+// out: they change all the time and do not make a plan stale.
+func appendMember(b []byte, m providers.Member) []byte {
+	b = append(b, m.Pool...)
+	b = append(b, 0)
+	b = append(b, m.Address...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(m.Weight), 10)
+	b = append(b, 0)
+	return append(b, m.State...)
+}

@@ -1,0 +1,122 @@
+package planner
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/nonstop-release/nonstop/lang"
+)
+
+// The -update flag rewrites golden files; another test file may declare it first.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files under testdata/")
+	}
+}
+
+// planCaseOptions is a case's optional options.json.
+type planCaseOptions struct {
+	Targets       []string                     `json:"targets"`
+	KnownVersions map[string]map[string]string `json:"known_versions"`
+}
+
+// loadPlanCase reads testdata/<dir>: config.ns.hcl, live.json and options.json.
+func loadPlanCase(t *testing.T, dir string) (*lang.Config, *Live, Options) {
+	t.Helper()
+	cfg, ds := lang.LoadDir(dir, lang.LoadOptions{})
+	if ds.HasErrors() {
+		t.Fatalf("loading %s: %v", dir, ds)
+	}
+	var live Live
+	readJSON(t, filepath.Join(dir, "live.json"), &live, false)
+	var co planCaseOptions
+	readJSON(t, filepath.Join(dir, "options.json"), &co, true)
+	return cfg, &live, Options{Targets: co.Targets, KnownVersions: co.KnownVersions, Commit: "0123abc"}
+}
+
+func readJSON(t *testing.T, path string, v any, optional bool) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if optional && os.IsNotExist(err) {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestPlanGolden plans every testdata/<case> that holds a config.ns.hcl and compares
+// the result with plan.json and plan.txt, or with error.txt when planning fails.
+// Every plan it makes must also pass CheckSafety.
+func TestPlanGolden(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "*", "config.ns.hcl"))
+	if len(dirs) < 15 {
+		t.Fatalf("found %d golden cases, want at least 15", len(dirs))
+	}
+	for _, f := range dirs {
+		dir := filepath.Dir(f)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			cfg, live, opts := loadPlanCase(t, dir)
+			p, ds := MakePlan(cfg, live, opts)
+			errPath := filepath.Join(dir, "error.txt")
+			if ds.HasErrors() {
+				compareGolden(t, errPath, renderDiags(ds))
+				return
+			}
+			if _, err := os.Stat(errPath); err == nil && !updating() {
+				t.Fatalf("planning succeeded but %s expects an error", errPath)
+			}
+			if sds := CheckSafety(cfg, live, p); sds.HasErrors() {
+				t.Fatalf("the plan fails its own safety check: %v", sds)
+			}
+			js, err := json.MarshalIndent(p, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, filepath.Join(dir, "plan.json"), string(js)+"\n")
+			var txt bytes.Buffer
+			if err := RenderHuman(&txt, p); err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, filepath.Join(dir, "plan.txt"), txt.String())
+		})
+	}
+}
+
+// renderDiags renders diagnostics one per paragraph, with the file's base name.
+func renderDiags(ds interface{ Error() string }) string {
+	return strings.ReplaceAll(ds.Error(), "testdata/", "") + "\n"
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// compareGolden compares got with the file at path, or rewrites it under -update.
+func compareGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if updating() {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestPlanGolden -update to create it)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, d)
+	}
+}

@@ -1,0 +1,204 @@
+package planner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/providers"
+)
+
+// chain is a sequence of steps that run one after the other: one instance's unit.
+type chain []Step
+
+// stage is a set of chains that run in parallel: one batch. Stages run in order.
+type stage []chain
+
+// builder emits the steps of one service. Every step is applied to the scratch
+// model as it is emitted, so later decisions see the state the earlier steps leave.
+type builder struct {
+	m       *serviceModel // scratch: the state after the steps emitted so far
+	version string
+	prop    time.Duration
+	stages  []stage
+	err     error // a step the builder emitted could not be applied (a planner bug)
+}
+
+// emit applies s to the scratch model and appends it to c.
+func (b *builder) emit(c *chain, s Step) {
+	s.Service = b.m.name
+	if err := b.m.applyStep(&s); err != nil && b.err == nil {
+		b.err = fmt.Errorf("%s %s: %v", s.Kind, s.Target, err)
+	}
+	*c = append(*c, s)
+}
+
+// add appends a stage of the non-empty chains, if any.
+func (b *builder) add(chains ...chain) {
+	var st stage
+	for _, c := range chains {
+		if len(c) > 0 {
+			st = append(st, c)
+		}
+	}
+	if len(st) > 0 {
+		b.stages = append(b.stages, st)
+	}
+}
+
+// eachUnit builds one chain per instance with fn and adds them as one stage.
+func (b *builder) eachUnit(insts []*instanceModel, fn func(c *chain, im *instanceModel)) {
+	chains := make([]chain, 0, len(insts))
+	for _, im := range insts {
+		var c chain
+		fn(&c, im)
+		chains = append(chains, c)
+	}
+	b.add(chains...)
+}
+
+// drain takes an instance out of traffic: every balancer first (weight 0, or state
+// drain on HAProxy), then the registry, then the propagation and drain waits.
+func (b *builder) drain(c *chain, im *instanceModel) {
+	for bi := range b.m.bals {
+		if !memberServing(im.members[bi]) {
+			continue
+		}
+		if balancerDrainsByState(b.m.bals[bi].kind) {
+			b.emit(c, b.memberStep(BalancerSetState, bi, im, StepArgs{State: providers.StateDrain}))
+		} else {
+			zero := 0
+			b.emit(c, b.memberStep(BalancerSetWeight, bi, im, StepArgs{Weight: &zero}))
+		}
+	}
+	if b.m.registry && im.registered && im.enabled {
+		b.emit(c, b.registryEnabled(im, false))
+	}
+	b.quiesce(c, im)
+}
+
+// quiesce emits the waits an instance still owes before it may be deployed.
+func (b *builder) quiesce(c *chain, im *instanceModel) {
+	if im.needsProp {
+		b.emit(c, Step{Kind: WaitPropagation, Target: im.target,
+			Args: StepArgs{Address: im.addr, Group: im.group, Duration: Duration(b.prop)}})
+	}
+	var members []string
+	for _, mm := range im.members {
+		if mm.needsDrain {
+			members = append(members, mm.name)
+		}
+	}
+	if len(members) > 0 {
+		b.emit(c, Step{Kind: WaitDrain, Target: im.target,
+			Args: StepArgs{Address: im.addr, Group: im.group, Members: members, Duration: Duration(drainTimeout(b.m.svc.Drain))}})
+	}
+}
+
+// drainTimeout is the drain block's timeout, 5m when unset.
+func drainTimeout(d lang.Drain) time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return 5 * time.Minute
+}
+
+// upgrade deploys the target version to a drained instance, waits for it to be
+// healthy and runs the verify check.
+func (b *builder) upgrade(c *chain, im *instanceModel) {
+	from := ""
+	if im.known {
+		from = im.version
+	}
+	b.emit(c, Step{Kind: Deploy, Target: im.target,
+		Args: StepArgs{Address: im.addr, Group: im.group, Version: b.version, FromVersion: from}})
+	b.healthy(c, im)
+	if b.m.svc.Verify != nil {
+		b.emit(c, Step{Kind: Verify, Target: im.target,
+			Args: StepArgs{Address: im.addr, Group: im.group, Version: b.version}})
+	}
+}
+
+// healthy emits a wait.healthy step.
+func (b *builder) healthy(c *chain, im *instanceModel) {
+	var timeout time.Duration
+	if h := b.m.svc.Health; h != nil {
+		timeout = h.Timeout
+	}
+	b.emit(c, Step{Kind: WaitHealthy, Target: im.target,
+		Args: StepArgs{Address: im.addr, Group: im.group, Version: b.version, Duration: Duration(timeout)}})
+}
+
+// enable enables the instance in the registry when it is not.
+func (b *builder) enable(c *chain, im *instanceModel) {
+	if b.m.registry && !im.enabled {
+		b.emit(c, b.registryEnabled(im, true))
+	}
+}
+
+// restore puts the instance back in every pool with its configured weight.
+func (b *builder) restore(c *chain, im *instanceModel) {
+	for bi, mm := range im.members {
+		if w := b.m.configuredWeight(bi, im); mm.weight != w {
+			b.emit(c, b.memberStep(BalancerSetWeight, bi, im, StepArgs{Weight: &w}))
+		}
+		if im.members[bi].state != providers.StateReady {
+			b.emit(c, b.memberStep(BalancerSetState, bi, im, StepArgs{State: providers.StateReady}))
+		}
+	}
+}
+
+// converge brings one instance to the steady state: at the target version (drained,
+// deployed and checked first when it is not), enabled and serving with its
+// configured weights. An instance already there gets no steps; one already at the
+// target version is only restored (after a health wait when it is not known healthy).
+func (b *builder) converge(c *chain, im *instanceModel) {
+	if im.atVersion(b.version) {
+		if !im.up {
+			b.healthy(c, im)
+		}
+	} else {
+		b.drain(c, im)
+		b.upgrade(c, im)
+	}
+	b.enable(c, im)
+	b.restore(c, im)
+}
+
+// memberStep builds a balancer step on instance im's member of pool bi.
+func (b *builder) memberStep(kind StepKind, bi int, im *instanceModel, args StepArgs) Step {
+	bal := b.m.bals[bi]
+	args.Provider, args.Pool, args.Address, args.Group = bal.provider, bal.pool, im.addr, im.group
+	return Step{Kind: kind, Target: im.members[bi].name, Args: args}
+}
+
+// registryEnabled builds a registry.set_enabled step.
+func (b *builder) registryEnabled(im *instanceModel, enabled bool) Step {
+	r := b.m.svc.Registry
+	return Step{Kind: RegistrySetEnabled, Target: im.target, Args: StepArgs{
+		Provider: r.Provider.String(), Address: im.addr, Group: im.group,
+		RegistryGroup: r.Group, RegistryCluster: r.Cluster, Enabled: &enabled}}
+}
+
+// registryWeight builds a registry.set_weight step.
+func (b *builder) registryWeight(im *instanceModel, w float64) Step {
+	r := b.m.svc.Registry
+	return Step{Kind: RegistrySetWeight, Target: im.target, Args: StepArgs{
+		Provider: r.Provider.String(), Address: im.addr, Group: im.group,
+		RegistryGroup: r.Group, RegistryCluster: r.Cluster, RegistryWeight: &w}}
+}
+
+// switchStep builds one balancer.switch step for pool bi, or reports false when
+// every listed member already has its weight and serves where it should.
+func (b *builder) switchStep(bi int, weights map[string]int) (Step, bool) {
+	changed := false
+	for addr, w := range weights {
+		mm := b.m.byAddr[addr].members[bi]
+		if mm.weight != w || (w > 0 && mm.state != providers.StateReady) {
+			changed = true
+		}
+	}
+	bal := b.m.bals[bi]
+	return Step{Kind: BalancerSwitch, Target: bal.provider + "/" + bal.pool,
+		Args: StepArgs{Provider: bal.provider, Pool: bal.pool, Weights: weights}}, changed
+}

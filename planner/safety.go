@@ -1,0 +1,276 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/lang/diags"
+)
+
+// CheckSafety replays the plan's steps, in the order of their After edges, on a copy
+// of the live state and reports every step after which a pool keeps fewer serving
+// members than it needs (and fewer than before the step), an instance is deployed
+// while it still takes traffic, or a route loses its last up instance of its version.
+// Plan runs it on every plan it makes; the executor and tests can run it on any plan.
+func CheckSafety(cfg *lang.Config, live *Live, p *Plan) diags.Diagnostics {
+	if live == nil {
+		live = &Live{}
+	}
+	starts := map[string]*serviceModel{}
+	var ds diags.Diagnostics
+	for _, s := range p.Steps {
+		if _, ok := starts[s.Service]; ok {
+			continue
+		}
+		svc := cfg.Services[s.Service]
+		if svc == nil {
+			ds = ds.Append(diags.Sourceless(diags.Error, "Unsafe plan",
+				fmt.Sprintf("Step %s acts on service %q, which the configuration does not declare.", s.ID, s.Service)))
+			return ds
+		}
+		starts[s.Service] = newServiceModel(svc, live.Services[s.Service], nil)
+	}
+	_, rds := replay(starts, p)
+	return ds.Append(rds)
+}
+
+// replay applies the plan's steps to copies of the start models in level order (a
+// step runs one level after the latest step it waits for; ties in plan order), so the
+// units of a batch are all drained before any is restored: the worst interleaving of
+// parallel chains. It returns the final models and the safety violations.
+func replay(starts map[string]*serviceModel, p *Plan) (map[string]*serviceModel, diags.Diagnostics) {
+	order, ds := levelOrder(p.Steps)
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	type tracked struct {
+		m      *serviceModel
+		counts []int
+		routes map[string]bool // "balancer index/name" -> route has an up member
+		failed bool
+	}
+	models := make(map[string]*tracked, len(starts))
+	for _, i := range order {
+		s := &p.Steps[i]
+		t := models[s.Service]
+		if t == nil {
+			start := starts[s.Service]
+			if start == nil {
+				ds = ds.Append(unsafe(s, fmt.Sprintf("service %q is not part of this plan", s.Service)))
+				continue
+			}
+			t = &tracked{m: start.clone()}
+			t.counts = make([]int, len(t.m.bals))
+			for bi := range t.m.bals {
+				t.counts[bi] = t.m.poolServing(bi)
+			}
+			t.routes = routeStates(t.m)
+			models[s.Service] = t
+		}
+		if t.failed {
+			continue
+		}
+		if err := t.m.applyStep(s); err != nil {
+			ds, t.failed = ds.Append(unsafe(s, err.Error())), true
+			continue
+		}
+		switch s.Kind {
+		case WaitPropagation, WaitDrain, Verify, Pause, GateAnalysis:
+			continue
+		}
+		for bi := range t.m.bals {
+			after := t.m.poolServing(bi)
+			if after < t.counts[bi] && after < t.m.need {
+				ds, t.failed = ds.Append(unsafe(s, fmt.Sprintf("it leaves pool %s/%s with %d serving members; service %s must keep %s",
+					t.m.bals[bi].provider, t.m.bals[bi].pool, after, t.m.name, keepText(t.m.svc.MinAvailable)))), true
+			}
+			t.counts[bi] = after
+		}
+		now := routeStates(t.m)
+		for key, up := range now {
+			if !up && t.routes[key] {
+				ds, t.failed = ds.Append(unsafe(s, fmt.Sprintf("route %s then points at a version no instance serves", key))), true
+			}
+		}
+		t.routes = now
+	}
+	finals := make(map[string]*serviceModel, len(starts))
+	for name, start := range starts {
+		if t := models[name]; t != nil {
+			finals[name] = t.m
+		} else {
+			finals[name] = start.clone()
+		}
+	}
+	return finals, ds
+}
+
+// keepText says how many serving members a pool must keep.
+func keepText(minAvailable int) string {
+	if minAvailable > 1 {
+		return fmt.Sprintf("%d (min_available)", minAvailable)
+	}
+	return "at least 1"
+}
+
+// routeStates reports for every route whether it has a member up at its version.
+func routeStates(m *serviceModel) map[string]bool {
+	var out map[string]bool
+	for _, b := range m.bals {
+		for name, r := range b.routes {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[routeKey(b, name)] = m.routeUp(r)
+		}
+	}
+	return out
+}
+
+// unsafe is the diagnostic of a step that breaks a safety rule.
+func unsafe(s *Step, what string) diags.Diagnostic {
+	return diags.Sourceless(diags.Error, "Unsafe plan",
+		fmt.Sprintf("Step %s (%s %s) is unsafe: %s.", s.ID, s.Kind, s.Target, what))
+}
+
+// levelOrder returns the step indices sorted by level (longest chain of After edges
+// before the step), ties in plan order, and reports unknown ids and cycles.
+func levelOrder(steps []Step) ([]int, diags.Diagnostics) {
+	var ds diags.Diagnostics
+	index := make(map[string]int, len(steps))
+	for i, s := range steps {
+		if _, dup := index[s.ID]; dup {
+			ds = ds.Append(diags.Sourceless(diags.Error, "Invalid plan", fmt.Sprintf("Step id %s is used twice.", s.ID)))
+		}
+		index[s.ID] = i
+	}
+	indeg := make([]int, len(steps))
+	next := make([][]int, len(steps))
+	for i, s := range steps {
+		for _, a := range s.After {
+			j, ok := index[a]
+			if !ok {
+				ds = ds.Append(diags.Sourceless(diags.Error, "Invalid plan", fmt.Sprintf("Step %s runs after %s, which is not in the plan.", s.ID, a)))
+				continue
+			}
+			indeg[i]++
+			next[j] = append(next[j], i)
+		}
+	}
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	var frontier []int
+	for i := range steps {
+		if indeg[i] == 0 {
+			frontier = append(frontier, i)
+		}
+	}
+	byLevel := [][]int{}
+	done := 0
+	for len(frontier) > 0 {
+		byLevel = append(byLevel, frontier)
+		var nextFrontier []int
+		for _, i := range frontier {
+			done++
+			for _, j := range next[i] {
+				if indeg[j]--; indeg[j] == 0 {
+					nextFrontier = append(nextFrontier, j)
+				}
+			}
+		}
+		frontier = nextFrontier
+	}
+	if done != len(steps) {
+		return nil, ds.Append(diags.Sourceless(diags.Error, "Invalid plan", "The steps' After edges form a cycle."))
+	}
+	// A step enters the frontier when its last predecessor is done, which is exactly
+	// its level; sort each level by plan order.
+	order := make([]int, 0, len(steps))
+	for _, l := range byLevel {
+		slices.Sort(l)
+		order = append(order, l...)
+	}
+	return order, ds
+}
+
+// rangeOf returns rng, or nil when it points at no file (configs built in code).
+func rangeOf(rng hcl.Range) *hcl.Range {
+	if rng.Filename == "" {
+		return nil
+	}
+	return &rng
+}
+
+// precheck refuses, before any plan is made, a release that the configuration makes
+// impossible without downtime: one instance, one group where the strategy drains a
+// whole group, or batches that leave fewer than min_available instances serving.
+func precheck(m *serviceModel) diags.Diagnostics {
+	svc := m.svc
+	upgrade := false
+	for _, im := range m.insts {
+		upgrade = upgrade || !im.atVersion(svc.Version)
+	}
+	if !upgrade {
+		return nil
+	}
+	rng := rangeOf(svc.DeclRange)
+	if svc.Strategy != nil && rangeOf(svc.Strategy.DeclRange) != nil {
+		rng = rangeOf(svc.Strategy.DeclRange)
+	}
+	fail := func(format string, args ...any) diags.Diagnostics {
+		return diags.Diagnostics{diags.Errorf(rng, "Service cannot be released without downtime", format, args...)}
+	}
+	total, groups := len(m.insts), m.groupNames()
+	if total < 2 {
+		return fail("Service %s has only one instance. Every release drains the instances it deploys to, so "+
+			"nothing would serve while it is upgraded. Declare at least two instances, in two groups.", svc.Name)
+	}
+	sizes := map[string]int{}
+	for _, im := range m.insts {
+		sizes[im.group]++
+	}
+	kind := strategyKind(svc)
+	if kind == lang.Rolling {
+		size, what := batchSize(m), ""
+		if size == 0 {
+			if len(groups) < 2 {
+				return fail("All instances of %s are in group %q and the rolling strategy drains one group at a time, "+
+					"so nothing would serve while the group is upgraded. Split the instances into two or more groups, or "+
+					"set batch to a number of instances.", svc.Name, groups[0])
+			}
+			for _, g := range groups {
+				if sizes[g] > size {
+					size, what = sizes[g], fmt.Sprintf("group %q", g)
+				}
+			}
+		} else {
+			what = fmt.Sprintf("a batch of %d", size)
+		}
+		if total-size < m.need {
+			return fail("Service %s has %d instances and draining %s leaves %d serving, fewer than the %d it must keep "+
+				"(min_available = %d). Use smaller batches, add instances or lower min_available.",
+				svc.Name, total, what, total-size, m.need, svc.MinAvailable)
+		}
+		return nil
+	}
+	if len(groups) < 2 {
+		return fail("The %s strategy moves traffic between groups, but %s has only group %q. Declare a second group.",
+			kind, svc.Name, groups[0])
+	}
+	for _, g := range groups {
+		if total-sizes[g] < m.need {
+			return fail("Service %s has %d instances and draining group %q leaves %d serving, fewer than the %d it must keep "+
+				"(min_available = %d). Add instances to the other groups or lower min_available.",
+				svc.Name, total, g, total-sizes[g], m.need, svc.MinAvailable)
+		}
+		if kind == lang.BlueGreen && sizes[g] < m.need {
+			return fail("After a blue-green switch group %q alone serves %s, but it has %d instances and the service "+
+				"must keep %d (min_available = %d). Add instances to the group or lower min_available.",
+				g, svc.Name, sizes[g], m.need, svc.MinAvailable)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,20 @@
+// Package nacos is the provider of kind "nacos": it reads and changes service
+// instances in a Nacos registry (enabled flag, weight, metadata version) and keeps
+// configuration documents in Nacos config, speaking the Nacos HTTP API as real Nacos
+// 2.x and PolarisMesh's Nacos-compatible server serve it.
+//
+// Two flavors differ in how disabled instances are listed, because every API a Nacos
+// client uses hides them:
+//
+//   - flavor "nacos" lists with the console API GET /nacos/v1/ns/catalog/instances,
+//     which shows disabled instances with their metadata, and writes with
+//     PUT /nacos/v1/ns/instance (every field sent, metadata preserved);
+//   - flavor "polaris" lists with Polaris' own GET /naming/v1/instances (isolate,
+//     healthy, weight) merged with the Nacos GET /nacos/v1/ns/instance/list (which
+//     carries the metadata of enabled instances): two calls per service. It writes
+//     with Polaris' PUT /naming/v1/instances, because the Nacos-compatible write marks
+//     the instance unhealthy for good on Polaris v1.18.1. The version of an isolated
+//     instance cannot be read there and is reported as unknown.
+//
+// See /work/shared/design/nacos-server.md for the facts behind these choices.
+package nacos

@@ -1,0 +1,172 @@
+package nginx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// load reads and parses the upstreams file. A missing file is an empty one; old is
+// nil then.
+func (n *Nginx) load() (f *upstreamsFile, old []byte, err error) {
+	old, err = os.ReadFile(n.file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &upstreamsFile{}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, n.errorf("read upstreams file: %v", err)
+	}
+	f, err = parseUpstreams(string(old))
+	if err != nil {
+		return nil, nil, n.errorf("%s: %v", n.file, err)
+	}
+	return f, old, nil
+}
+
+// modify applies change to a copy of the file's content. Inside a Batch the result
+// is kept for the end of the batch; otherwise it is committed now.
+func (n *Nginx) modify(ctx context.Context, change func(*upstreamsFile) error) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	base, old := n.pending, []byte(nil)
+	if base == nil {
+		var err error
+		if base, old, err = n.load(); err != nil {
+			return err
+		}
+	}
+	next := base.clone()
+	if err := change(next); err != nil {
+		return n.errorf("%v", err)
+	}
+	if _, err := next.render(n.String()); err != nil {
+		return n.errorf("%v", err)
+	}
+	if n.pending != nil {
+		n.pending = next
+		return nil
+	}
+	return n.commit(ctx, next, old)
+}
+
+// String returns "nginx.NAME".
+func (n *Nginx) String() string { return "nginx." + n.name }
+
+// Batch runs fn with every write collected in memory, then writes the file, tests
+// and reloads once. If fn fails nothing is written. Writes made by other goroutines
+// while a batch is open join it. Batches do not nest.
+func (n *Nginx) Batch(ctx context.Context, fn func() error) error {
+	n.batchMu.Lock()
+	defer n.batchMu.Unlock()
+	n.mu.Lock()
+	start, old, err := n.load()
+	if err != nil {
+		n.mu.Unlock()
+		return err
+	}
+	n.pending = start
+	n.mu.Unlock()
+
+	fnErr := fn()
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	result := n.pending
+	n.pending = nil
+	if fnErr != nil {
+		return fnErr
+	}
+	// The file may have been edited by hand meanwhile: never overwrite such an edit
+	// with a batch computed from older content.
+	now, err := os.ReadFile(n.file)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return n.errorf("read upstreams file: %v", err)
+	}
+	if !bytes.Equal(now, old) {
+		return n.errorf("%s changed while a batch was open; nothing was written", n.file)
+	}
+	return n.commit(ctx, result, old)
+}
+
+// commit writes f, checks the whole configuration with the test command and
+// reloads. If the test fails the previous file is put back and nginx is not
+// reloaded. An unchanged file is neither tested nor reloaded.
+func (n *Nginx) commit(ctx context.Context, f *upstreamsFile, old []byte) error {
+	data, err := f.render(n.String())
+	if err != nil {
+		return n.errorf("%v", err)
+	}
+	if old != nil && bytes.Equal(data, old) {
+		return nil
+	}
+	if err := writeAtomic(n.file, data); err != nil {
+		return n.errorf("write upstreams file: %v", err)
+	}
+	if out, err := n.run(ctx, n.test); err != nil {
+		if rerr := n.restore(old); rerr != nil {
+			return n.errorf("%s rejected %s (%v): %s; restoring the previous file failed too: %v",
+				strings.Join(n.test, " "), n.file, err, out, rerr)
+		}
+		return n.errorf("%s rejected %s, previous file restored, nginx not reloaded (%v): %s",
+			strings.Join(n.test, " "), n.file, err, out)
+	}
+	if out, err := n.run(ctx, n.reload); err != nil {
+		if rerr := n.restore(old); rerr != nil {
+			return n.errorf("%s failed (%v): %s; restoring the previous file failed too: %v",
+				strings.Join(n.reload, " "), err, out, rerr)
+		}
+		return n.errorf("%s failed (%v): %s; previous file restored",
+			strings.Join(n.reload, " "), err, out)
+	}
+	n.logger.Debug("reloaded nginx", "provider", n.String(), "file", n.file)
+	return nil
+}
+
+// restore puts back the previous content, or removes a file that did not exist.
+func (n *Nginx) restore(old []byte) error {
+	if old == nil {
+		return os.Remove(n.file)
+	}
+	return writeAtomic(n.file, old)
+}
+
+// run runs a command and returns its trimmed combined output.
+func (n *Nginx) run(ctx context.Context, argv []string) (string, error) {
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// writeAtomic replaces path with data through a temporary file in the same
+// directory and a rename, keeping the mode of the file it replaces.
+func writeAtomic(path string, data []byte) error {
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
