@@ -1,6 +1,9 @@
 package lang
 
 import (
+	"fmt"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,5 +104,45 @@ func TestPropagation(t *testing.T) {
 				t.Errorf("Propagation = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestEvalConcurrent evaluates one service from many goroutines, as the
+// executor does for parallel batches; run with -race to check it.
+func TestEvalConcurrent(t *testing.T) {
+	s := loadValid(t, "canary.ns.hcl").Services["payments"]
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			iv := InstanceVars{Address: addr("10.0.0.1", 8000+i), Group: "canary", Version: "v", Service: "payments"}
+			argv, _, d := s.EvalDeploy(iv)
+			u, _ := s.EvalHealthURL(iv)
+			if d.HasErrors() || len(argv) != 6 || u != fmt.Sprintf("http://10.0.0.1:%d/healthz", 8000+i) {
+				errs <- fmt.Sprintf("instance %d: argv %q, url %q, %v", i, argv, u, d)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// BenchmarkLoad measures loading the full language example.
+func BenchmarkLoad(b *testing.B) {
+	src, err := os.ReadFile("testdata/valid/language_example.ns.hcl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	files := map[string][]byte{"main.ns.hcl": src}
+	opts := LoadOptions{Getenv: testEnv}
+	for b.Loop() {
+		if _, d := LoadFiles("", files, opts); d.HasErrors() {
+			b.Fatal(d.Error())
+		}
 	}
 }

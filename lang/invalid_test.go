@@ -60,8 +60,8 @@ func TestInvalid(t *testing.T) {
 			}
 			cfg, d := LoadFiles("testdata/invalid", map[string][]byte{filepath.Base(path): src},
 				LoadOptions{Getenv: testEnv})
-			if cfg != nil {
-				t.Error("LoadFiles returned a config despite errors")
+			if cfg == nil || cfg.Sources == nil {
+				t.Error("LoadFiles returned no partial config (Sources) with its errors")
 			}
 			var got []string
 			for _, x := range d.Errs() {

@@ -66,6 +66,9 @@ func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 // LoadFiles loads the given files (name relative to dir → contents) as one
 // configuration of directory dir. It never panics, whatever the contents.
 //
+// When the diagnostics hold errors the Config is partial: callers may read only
+// its Sources (to render the diagnostics) and SensitiveValues (to redact them).
+//
 // Diagnostics name files by filepath.Join(dir, name), which is also how Sources
 // is keyed; Hash covers the names as given, so it does not depend on where the
 // directory lies.
@@ -92,7 +95,7 @@ func LoadFiles(dir string, files map[string][]byte, opts LoadOptions) (*Config, 
 	}
 	if l.diags.HasErrors() && len(bodies) < len(names) {
 		// Syntax errors: the rest would only report noise about half-parsed files.
-		return nil, l.diags
+		return l.cfg, l.diags
 	}
 	blocks := map[string][]*hcl.Block{}
 	for _, c := range bodies {
@@ -108,9 +111,6 @@ func LoadFiles(dir string, files map[string][]byte, opts LoadOptions) (*Config, 
 	l.decodeProviders(blocks["provider"])
 	l.decodeServices(blocks["service"])
 	l.checkDependencies()
-	if l.diags.HasErrors() {
-		return nil, l.diags
-	}
 	return l.cfg, l.diags
 }
 

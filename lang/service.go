@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -185,11 +186,15 @@ func groupsWithInstances(s *Service) int {
 	return n
 }
 
-// namesTaken reports a duplicate name among a service's blocks of one type.
+// nameTaken reports a duplicate name among a service's blocks of one type.
 func (l *loader) nameTaken(seen map[string]hcl.Range, b *hcl.Block, what string) bool {
 	name := b.Labels[0]
 	if prev, dup := seen[name]; dup {
-		l.errorf(b.DefRange, "Duplicate "+what, "A %s named %q was already defined at %s.", what, name, prev)
+		article := "A"
+		if strings.ContainsRune("aeiou", rune(what[0])) {
+			article = "An"
+		}
+		l.errorf(b.DefRange, "Duplicate "+what, "%s %s named %q was already defined at %s.", article, what, name, prev)
 		return true
 	}
 	seen[name] = b.DefRange

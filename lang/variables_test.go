@@ -141,9 +141,10 @@ func TestVariableOptionErrors(t *testing.T) {
 				tt.opts.Getenv = func(string) (string, bool) { return "", false }
 			}
 			cfg, d := loadVars(t, tt.opts)
-			if cfg != nil {
-				t.Error("got a config despite errors")
+			if !d.HasErrors() {
+				t.Error("got no errors")
 			}
+			_ = cfg
 			var got []string
 			for _, x := range d {
 				got = append(got, x.Summary)

@@ -52,6 +52,9 @@ func diffService(start, final *serviceModel) []Change {
 	}
 	for bi, sb := range start.bals {
 		fb := final.bals[bi]
+		if len(sb.routes) == 0 && len(fb.routes) == 0 {
+			continue
+		}
 		names := slices.Sorted(maps.Keys(sb.routes))
 		for n := range fb.routes {
 			if sb.routes[n] == nil {
@@ -98,7 +101,7 @@ func routeChanges(service, addr string, before, after *providers.Route) []Change
 }
 
 // summarize counts the plan's changes and estimates its wall-clock time.
-func summarize(p *Plan) Summary {
+func summarize(p *Plan, after [][]int32) Summary {
 	var s Summary
 	routes := map[string]bool{}
 	for _, c := range p.Changes {
@@ -114,27 +117,21 @@ func summarize(p *Plan) Summary {
 		}
 	}
 	s.RouteChanges = len(routes)
-	s.EstimatedWall = Duration(criticalWait(p.Steps))
+	s.EstimatedWall = Duration(criticalWait(p.Steps, after))
 	return s
 }
 
 // criticalWait is the longest path through the steps counting only the time nonstop
 // itself waits: propagation waits, drain bounds and timed pauses. How long deploys
 // and health checks take is unknown before they run, so they count as zero; a pause
-// until resumed counts as zero too.
-func criticalWait(steps []Step) time.Duration {
-	index := make(map[string]int, len(steps))
-	for i, s := range steps {
-		index[s.ID] = i
-	}
+// until resumed counts as zero too. Steps come after the steps they wait for.
+func criticalWait(steps []Step, after [][]int32) time.Duration {
 	finish := make([]time.Duration, len(steps))
 	var longest time.Duration
-	for i, s := range steps { // assemble emits every step after the steps it waits for
+	for i, s := range steps {
 		var begin time.Duration
-		for _, a := range s.After {
-			if j, ok := index[a]; ok && j < i {
-				begin = max(begin, finish[j])
-			}
+		for _, j := range after[i] {
+			begin = max(begin, finish[j])
 		}
 		switch s.Kind {
 		case WaitPropagation, WaitDrain, Pause:
@@ -155,15 +152,13 @@ func Fingerprints(live *Live) map[string]string {
 	if live == nil {
 		return out
 	}
-	h := sha256.New()
 	buf := make([]byte, 0, 256)
-	sum := make([]byte, 0, sha256.Size)
+	val := make([]byte, 0, len("sha256:")+2*sha256.Size)
 	put := func(key string, fill func(b []byte) []byte) {
-		h.Reset()
 		buf = fill(buf[:0])
-		h.Write(buf)
-		sum = h.Sum(sum[:0])
-		out[key] = "sha256:" + hex.EncodeToString(sum)
+		sum := sha256.Sum256(buf)
+		val = hex.AppendEncode(append(val[:0], "sha256:"...), sum[:])
+		out[key] = string(val)
 	}
 	for name, ls := range live.Services {
 		if ls == nil {
@@ -205,7 +200,12 @@ func appendInstance(b []byte, in providers.Instance) []byte {
 	b = append(b, 0)
 	b = strconv.AppendBool(b, in.VersionKnown)
 	b = append(b, in.Version...)
-	for _, k := range slices.Sorted(maps.Keys(in.Metadata)) {
+	keys := make([]string, 0, 4)
+	for k := range in.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		b = append(b, 0)
 		b = append(b, k...)
 		b = append(b, '=')

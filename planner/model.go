@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nonstop-release/nonstop/lang"
@@ -18,9 +19,16 @@ type serviceModel struct {
 	need     int  // members every pool keeps serving: max(1, min_available)
 	registry bool // the service has a registry block
 	insts    []*instanceModel
-	byAddr   map[string]*instanceModel
-	bals     []*balancerModel
+	// index maps an address to its position in insts when the service has many
+	// instances; a few are found faster by scanning. It is never changed after
+	// newServiceModel, so clones share it.
+	index map[string]int32
+	bals  []*balancerModel
 }
+
+// indexThreshold is the instance count from which a serviceModel looks instances up
+// in a map rather than by scanning insts.
+const indexThreshold = 24
 
 // balancerModel is one balancer block and the routes materialised on its pool.
 type balancerModel struct {
@@ -28,8 +36,9 @@ type balancerModel struct {
 	provider string // "nginx.edge"
 	kind     string // "nginx"
 	pool     string
+	prefix   string // "provider/pool/", the prefix of its members' names
 	weight   *int
-	routes   map[string]*providers.Route
+	routes   map[string]*providers.Route // nil while the pool holds no route
 }
 
 // instanceModel is one declared instance: its registry entry and its member in
@@ -69,44 +78,72 @@ func balancerDrainsByState(kind string) bool { return kind == "haproxy" }
 func balancerHasRoutes(kind string) bool { return kind == "nginx" || kind == "haproxy" }
 
 // newServiceModel copies a service's live state; known supplies versions the registry
-// does not reveal (service address -> version).
+// does not reveal (service address -> version). The instances, their members and
+// the names of both are allocated together: a plan builds a thousand of these.
 func newServiceModel(svc *lang.Service, ls *LiveService, known map[string]string) *serviceModel {
 	m := &serviceModel{
 		name:     svc.Name,
 		svc:      svc,
 		need:     max(1, svc.MinAvailable),
 		registry: svc.Registry != nil,
-		byAddr:   map[string]*instanceModel{},
 	}
 	if ls == nil {
 		ls = &LiveService{}
 	}
-	for _, b := range svc.Balancers {
-		bm := &balancerModel{name: b.Name, provider: b.Provider.String(), kind: b.Provider.Kind, pool: b.Pool,
-			weight: b.Weight, routes: map[string]*providers.Route{}}
-		for i := range ls.Routes[b.Name] {
-			r := ls.Routes[b.Name][i]
-			bm.routes[r.Name] = &r
-		}
-		m.bals = append(m.bals, bm)
-	}
-	memberIndex := make([]map[string]*providers.Member, len(svc.Balancers))
+	nb := len(svc.Balancers)
+	bals := make([]balancerModel, nb)
+	m.bals = make([]*balancerModel, nb)
 	for i, b := range svc.Balancers {
-		ms := ls.Balancers[b.Name]
-		memberIndex[i] = make(map[string]*providers.Member, len(ms))
-		for j := range ms {
-			memberIndex[i][ms[j].Address] = &ms[j]
+		provider := b.Provider.String()
+		bm := &bals[i]
+		*bm = balancerModel{name: b.Name, provider: provider, kind: b.Provider.Kind, pool: b.Pool,
+			prefix: provider + "/" + b.Pool + "/", weight: b.Weight}
+		if rs := ls.Routes[b.Name]; len(rs) > 0 {
+			bm.routes = make(map[string]*providers.Route, len(rs))
+			for j := range rs {
+				r := rs[j]
+				bm.routes[r.Name] = &r
+			}
+		}
+		m.bals[i] = bm
+	}
+	var memberIndex []map[string]*providers.Member
+	if nb > 0 {
+		memberIndex = make([]map[string]*providers.Member, nb)
+		for i, b := range svc.Balancers {
+			ms := ls.Balancers[b.Name]
+			memberIndex[i] = make(map[string]*providers.Member, len(ms))
+			for j := range ms {
+				memberIndex[i][ms[j].Address] = &ms[j]
+			}
 		}
 	}
+	n := 0
+	for _, g := range svc.Groups {
+		n += len(g.Instances)
+	}
+	if n >= indexThreshold {
+		m.index = make(map[string]int32, n)
+	}
+	slab := make([]instanceModel, n)
+	members := make([]memberModel, n*nb)
+	m.insts = make([]*instanceModel, 0, n)
+	var abuf [64]byte
 	for _, g := range svc.Groups {
 		for _, a := range g.Instances {
-			addr := a.String()
-			if m.byAddr[addr] != nil {
+			key := appendAddress(abuf[:0], a)
+			if m.lookup(string(key)) >= 0 {
 				continue
 			}
-			im := &instanceModel{addr: addr, group: g.Name, target: svc.Name + "/" + g.Name + "/" + addr,
-				up: !m.registry, members: make([]memberModel, len(m.bals))}
-			if inst, ok := ls.Instances[addr]; ok && m.registry {
+			inst, registered := ls.Instances[string(key)]
+			addr := inst.Address
+			if !registered || addr != string(key) {
+				addr = string(key)
+			}
+			im := &slab[len(m.insts)]
+			*im = instanceModel{addr: addr, group: g.Name, up: !m.registry}
+			im.members = members[len(m.insts)*nb : (len(m.insts)+1)*nb : (len(m.insts)+1)*nb]
+			if registered && m.registry {
 				im.registered, im.enabled, im.healthy = true, inst.Enabled, inst.Healthy
 				im.regWeight = inst.Weight
 				im.up = inst.Healthy
@@ -117,44 +154,116 @@ func newServiceModel(svc *lang.Service, ls *LiveService, known map[string]string
 			if v, ok := known[addr]; ok && !im.known && v != "" {
 				im.version, im.known = v, true
 			}
-			for i := range m.bals {
-				im.members[i].name = m.bals[i].provider + "/" + m.bals[i].pool + "/" + addr
+			for i := range im.members {
 				if mem := memberIndex[i][addr]; mem != nil {
-					im.members[i] = memberModel{name: im.members[i].name, present: true, weight: mem.Weight, initWeight: mem.Weight, state: mem.State}
+					im.members[i] = memberModel{present: true, weight: mem.Weight, initWeight: mem.Weight, state: mem.State}
 					if mem.State == "" {
 						im.members[i].state = providers.StateReady
 					}
 					im.members[i].needsDrain = mem.Sessions != nil && *mem.Sessions > 0 && !memberServing(im.members[i])
 				}
 			}
+			if m.index != nil {
+				m.index[addr] = int32(len(m.insts))
+			}
 			m.insts = append(m.insts, im)
-			m.byAddr[addr] = im
 		}
 	}
+	m.nameInstances()
 	return m
 }
 
-// clone returns a deep copy.
+// appendAddress appends a.String(), "host:port" ("[v6]:port"), without allocating.
+func appendAddress(b []byte, a lang.Address) []byte {
+	if strings.IndexByte(a.Host, ':') >= 0 {
+		b = append(b, '[')
+		b = append(b, a.Host...)
+		b = append(b, ']')
+	} else {
+		b = append(b, a.Host...)
+	}
+	b = append(b, ':')
+	return strconv.AppendInt(b, int64(a.Port), 10)
+}
+
+// nameInstances sets every instance's target, "service/group/address", and its
+// members' names, "provider/pool/address", all cut from one string.
+func (m *serviceModel) nameInstances() {
+	size := 0
+	for _, im := range m.insts {
+		size += len(m.name) + len(im.group) + len(im.addr) + 2
+		for _, b := range m.bals {
+			size += len(b.prefix) + len(im.addr)
+		}
+	}
+	buf := make([]byte, 0, size)
+	for _, im := range m.insts {
+		buf = append(append(append(append(append(buf, m.name...), '/'), im.group...), '/'), im.addr...)
+		for _, b := range m.bals {
+			buf = append(append(buf, b.prefix...), im.addr...)
+		}
+	}
+	all := string(buf)
+	for _, im := range m.insts {
+		n := len(m.name) + len(im.group) + len(im.addr) + 2
+		im.target, all = all[:n], all[n:]
+		for bi, b := range m.bals {
+			n := len(b.prefix) + len(im.addr)
+			im.members[bi].name, all = all[:n], all[n:]
+		}
+	}
+}
+
+// lookup returns the position of the instance at addr in insts, or -1.
+func (m *serviceModel) lookup(addr string) int {
+	if m.index != nil {
+		if i, ok := m.index[addr]; ok {
+			return int(i)
+		}
+		return -1
+	}
+	for i, im := range m.insts {
+		if im.addr == addr {
+			return i
+		}
+	}
+	return -1
+}
+
+// byAddr returns the instance at addr, or nil.
+func (m *serviceModel) byAddr(addr string) *instanceModel {
+	if i := m.lookup(addr); i >= 0 {
+		return m.insts[i]
+	}
+	return nil
+}
+
+// clone returns a deep copy. Routes are shared: they are replaced whole, never mutated.
 func (m *serviceModel) clone() *serviceModel {
 	c := *m
-	c.byAddr = make(map[string]*instanceModel, len(m.insts))
+	nb := len(m.bals)
 	c.insts = make([]*instanceModel, len(m.insts))
-	members := make([]memberModel, len(m.insts)*len(m.bals))
+	slab := make([]instanceModel, len(m.insts))
+	members := make([]memberModel, len(m.insts)*nb)
 	for i, im := range m.insts {
-		ic := *im
-		ic.members = members[i*len(m.bals) : (i+1)*len(m.bals) : (i+1)*len(m.bals)]
+		ic := &slab[i]
+		*ic = *im
+		ic.members = members[i*nb : (i+1)*nb : (i+1)*nb]
 		copy(ic.members, im.members)
-		c.insts[i] = &ic
-		c.byAddr[ic.addr] = &ic
+		c.insts[i] = ic
 	}
-	c.bals = make([]*balancerModel, len(m.bals))
+	c.bals = make([]*balancerModel, nb)
+	bals := make([]balancerModel, nb)
 	for i, b := range m.bals {
-		bc := *b
-		bc.routes = make(map[string]*providers.Route, len(b.routes))
-		for k, r := range b.routes {
-			bc.routes[k] = r // routes are replaced whole, never mutated
+		bc := &bals[i]
+		*bc = *b
+		if b.routes != nil {
+			bc.routes = make(map[string]*providers.Route, len(b.routes))
+			for k, r := range b.routes {
+				bc.routes[k] = r
+			}
 		}
-		c.bals[i] = &bc
+		c.bals[i] = bc
 	}
 	return &c
 }
@@ -274,7 +383,7 @@ func (m *serviceModel) groupInstances(g string) []*instanceModel {
 // routeUp reports whether a route has a member that is up at the route's version.
 func (m *serviceModel) routeUp(r *providers.Route) bool {
 	for _, a := range r.Members {
-		if im := m.byAddr[a]; im != nil && im.up && im.atVersion(r.Version) {
+		if im := m.byAddr(a); im != nil && im.up && im.atVersion(r.Version) {
 			return true
 		}
 	}
@@ -314,8 +423,11 @@ func (m *serviceModel) applyStep(s *Step) error {
 		for _, name := range a.Members {
 			found := false
 			for bi := range m.bals {
-				prefix := m.bals[bi].provider + "/" + m.bals[bi].pool + "/"
-				if im := m.byAddr[strings.TrimPrefix(name, prefix)]; strings.HasPrefix(name, prefix) && im != nil {
+				prefix := m.bals[bi].prefix
+				if !strings.HasPrefix(name, prefix) {
+					continue
+				}
+				if im := m.byAddr(name[len(prefix):]); im != nil {
 					im.members[bi].needsDrain, found = false, true
 				}
 			}
@@ -334,7 +446,7 @@ func (m *serviceModel) applyStep(s *Step) error {
 			return nil
 		}
 	}
-	im := m.byAddr[a.Address]
+	im := m.byAddr(a.Address)
 	if im == nil {
 		return fmt.Errorf("service %s has no instance %s", m.name, a.Address)
 	}
@@ -384,7 +496,7 @@ func (m *serviceModel) applyBalancerStep(s *Step, bi int) error {
 	b := m.bals[bi]
 	drainsByState := balancerDrainsByState(b.kind)
 	setMember := func(addr string, weight *int, state providers.MemberState) error {
-		im := m.byAddr[addr]
+		im := m.byAddr(addr)
 		if im == nil || !im.members[bi].present {
 			return fmt.Errorf("pool %s/%s has no member %s", b.provider, b.pool, addr)
 		}
@@ -437,6 +549,9 @@ func (m *serviceModel) applyBalancerStep(s *Step, bi int) error {
 			return nil
 		}
 		r := *a.Route
+		if b.routes == nil {
+			b.routes = map[string]*providers.Route{}
+		}
 		b.routes[r.Name] = &r
 	}
 	return nil

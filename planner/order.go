@@ -13,7 +13,7 @@ import (
 // step waits for the previous step of its chain; the first step of a chain waits for
 // every last step of the previous stage; the first stage waits for the last steps of
 // the service's dependencies. Services without a path between them stay independent.
-func assemble(drafts []*serviceDraft) ([]Step, diags.Diagnostics) {
+func assemble(drafts []*serviceDraft) ([]Step, [][]int32, diags.Diagnostics) {
 	byName := make(map[string]*serviceDraft, len(drafts))
 	total := 0
 	for _, d := range drafts {
@@ -26,35 +26,50 @@ func assemble(drafts []*serviceDraft) ([]Step, diags.Diagnostics) {
 	}
 	order, ds := serviceOrder(drafts, byName)
 	if ds.HasErrors() {
-		return nil, ds
+		return nil, nil, ds
 	}
 	steps := make([]Step, 0, total)
-	tails := make(map[string][]string, len(drafts)) // ids a dependent service waits for
+	after := make([][]int32, 0, total)
+	// One-element After lists of steps inside a chain share these backing arrays.
+	ids := make([]string, total)
+	idx := make([]int32, total)
+	type tail struct {
+		ids []string
+		idx []int32
+	}
+	tails := make(map[string]tail, len(drafts)) // what a dependent service waits for
 	for _, d := range order {
 		name := d.start.name
-		var prev []string
+		var prev tail
 		for _, dep := range d.start.svc.DependsOn {
-			prev = append(prev, tails[trimService(dep)]...)
+			t := tails[trimService(dep)]
+			prev.ids = append(prev.ids, t.ids...)
+			prev.idx = append(prev.idx, t.idx...)
 		}
 		n := 0
 		for _, st := range d.stages {
-			var ends []string
+			var ends tail
 			for _, c := range st {
-				after := prev
-				for _, s := range c {
+				cur := prev
+				for _, si := range c {
 					n++
+					i := len(steps)
+					steps = append(steps, d.steps[si])
+					s := &steps[i]
 					s.ID = name + "." + strconv.Itoa(n)
-					s.After = after
-					steps = append(steps, s)
-					after = []string{s.ID}
+					s.After = cur.ids
+					after = append(after, cur.idx)
+					ids[i], idx[i] = s.ID, int32(i)
+					cur = tail{ids[i : i+1 : i+1], idx[i : i+1 : i+1]}
 				}
-				ends = append(ends, after[0])
+				ends.ids = append(ends.ids, cur.ids[0])
+				ends.idx = append(ends.idx, cur.idx[0])
 			}
 			prev = ends
 		}
 		tails[name] = prev
 	}
-	return steps, ds
+	return steps, after, ds
 }
 
 // serviceOrder sorts the planned services so each comes after its dependencies,

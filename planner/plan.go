@@ -156,3 +156,20 @@ type Summary struct {
 	// EstimatedWall is the sum of waits on the critical path.
 	EstimatedWall Duration `json:"estimated_wall"`
 }
+
+// HasChanges reports whether applying the plan would change anything: it has steps
+// or a change that is not a no-op. A nil plan has none.
+func (p *Plan) HasChanges() bool {
+	if p == nil {
+		return false
+	}
+	if len(p.Steps) > 0 {
+		return true
+	}
+	for _, c := range p.Changes {
+		if c.Action != NoOp && c.Action != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -56,7 +56,7 @@ func MakePlan(cfg *lang.Config, live *Live, opts Options) (*Plan, diags.Diagnost
 		return nil, ds
 	}
 
-	steps, ods := assemble(drafts)
+	steps, after, ods := assemble(drafts)
 	ds = ds.Append(ods)
 	if ds.HasErrors() {
 		return nil, ds
@@ -67,7 +67,7 @@ func MakePlan(cfg *lang.Config, live *Live, opts Options) (*Plan, diags.Diagnost
 	for _, d := range drafts {
 		starts[d.start.name] = d.start
 	}
-	finals, sds := replay(starts, p)
+	finals, sds := replay(starts, p, after)
 	ds = ds.Append(sds)
 	if ds.HasErrors() {
 		return nil, ds
@@ -75,7 +75,7 @@ func MakePlan(cfg *lang.Config, live *Live, opts Options) (*Plan, diags.Diagnost
 	for _, d := range drafts {
 		p.Changes = append(p.Changes, diffService(d.start, finals[d.start.name])...)
 	}
-	p.Summary = summarize(p)
+	p.Summary = summarize(p, after)
 	p.Prior = Prior{Objects: Fingerprints(liveSubset(live, names)), ConfigHash: cfg.Hash, Commit: opts.Commit}
 	return p, ds
 }

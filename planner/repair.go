@@ -9,7 +9,8 @@ import (
 )
 
 // chain is a sequence of steps that run one after the other: one instance's unit.
-type chain []Step
+// It holds indices into builder.steps.
+type chain []int32
 
 // stage is a set of chains that run in parallel: one batch. Stages run in order.
 type stage []chain
@@ -21,7 +22,8 @@ type builder struct {
 	version string
 	prop    time.Duration
 	stages  []stage
-	err     error // a step the builder emitted could not be applied (a planner bug)
+	steps   []Step // every step emitted, in emission order
+	err     error  // a step the builder emitted could not be applied (a planner bug)
 }
 
 // emit applies s to the scratch model and appends it to c.
@@ -30,7 +32,8 @@ func (b *builder) emit(c *chain, s Step) {
 	if err := b.m.applyStep(&s); err != nil && b.err == nil {
 		b.err = fmt.Errorf("%s %s: %v", s.Kind, s.Target, err)
 	}
-	*c = append(*c, s)
+	b.steps = append(b.steps, s)
+	*c = append(*c, int32(len(b.steps)-1))
 }
 
 // add appends a stage of the non-empty chains, if any.
@@ -50,7 +53,7 @@ func (b *builder) add(chains ...chain) {
 func (b *builder) eachUnit(insts []*instanceModel, fn func(c *chain, im *instanceModel)) {
 	chains := make([]chain, 0, len(insts))
 	for _, im := range insts {
-		var c chain
+		c := make(chain, 0, 12)
 		fn(&c, im)
 		chains = append(chains, c)
 	}
@@ -193,7 +196,7 @@ func (b *builder) registryWeight(im *instanceModel, w float64) Step {
 func (b *builder) switchStep(bi int, weights map[string]int) (Step, bool) {
 	changed := false
 	for addr, w := range weights {
-		mm := b.m.byAddr[addr].members[bi]
+		mm := b.m.byAddr(addr).members[bi]
 		if mm.weight != w || (w > 0 && mm.state != providers.StateReady) {
 			changed = true
 		}

@@ -27,7 +27,7 @@ func (b *builder) placeRoutes(start *serviceModel) diags.Diagnostics {
 	if len(ops) == 0 {
 		return ds
 	}
-	upVer, deployed := simulateStages(start, b.stages)
+	upVer, deployed := simulateStages(start, b.stages, b.steps)
 	last := len(b.stages)
 	at := map[int][]Step{}
 	for _, op := range ops {
@@ -135,7 +135,7 @@ func sameSet(a, b []string) bool {
 // simulateStages replays the stages on a copy of start. upVer[k][i] is the version
 // instance i is up at after k stages ("" when down or unknown); deployed[k] marks the
 // instances stage k (1-based) deploys, which are down at some point during it.
-func simulateStages(start *serviceModel, stages []stage) (upVer [][]string, deployed []map[string]bool) {
+func simulateStages(start *serviceModel, stages []stage, steps []Step) (upVer [][]string, deployed []map[string]bool) {
 	m := start.clone()
 	snap := func() []string {
 		out := make([]string, len(m.insts))
@@ -151,10 +151,10 @@ func simulateStages(start *serviceModel, stages []stage) (upVer [][]string, depl
 	for _, st := range stages {
 		d := map[string]bool{}
 		for _, c := range st {
-			for i := range c {
-				_ = m.applyStep(&c[i]) // already applied once by the builder
-				if c[i].Kind == Deploy {
-					d[c[i].Args.Address] = true
+			for _, i := range c {
+				_ = m.applyStep(&steps[i]) // already applied once by the builder
+				if steps[i].Kind == Deploy {
+					d[steps[i].Args.Address] = true
 				}
 			}
 		}

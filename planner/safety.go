@@ -32,16 +32,20 @@ func CheckSafety(cfg *lang.Config, live *Live, p *Plan) diags.Diagnostics {
 		}
 		starts[s.Service] = newServiceModel(svc, live.Services[s.Service], nil)
 	}
-	_, rds := replay(starts, p)
+	after, gds := stepGraph(p.Steps)
+	if ds = ds.Append(gds); ds.HasErrors() {
+		return ds
+	}
+	_, rds := replay(starts, p, after)
 	return ds.Append(rds)
 }
 
-// replay applies the plan's steps to copies of the start models in level order (a
+// replay applies the plan's steps (after[i] lists the indices step i waits for) to copies of the start models in level order (a
 // step runs one level after the latest step it waits for; ties in plan order), so the
 // units of a batch are all drained before any is restored: the worst interleaving of
 // parallel chains. It returns the final models and the safety violations.
-func replay(starts map[string]*serviceModel, p *Plan) (map[string]*serviceModel, diags.Diagnostics) {
-	order, ds := levelOrder(p.Steps)
+func replay(starts map[string]*serviceModel, p *Plan, after [][]int32) (map[string]*serviceModel, diags.Diagnostics) {
+	order, ds := levelOrder(after)
 	if ds.HasErrors() {
 		return nil, ds
 	}
@@ -135,19 +139,18 @@ func unsafe(s *Step, what string) diags.Diagnostic {
 		fmt.Sprintf("Step %s (%s %s) is unsafe: %s.", s.ID, s.Kind, s.Target, what))
 }
 
-// levelOrder returns the step indices sorted by level (longest chain of After edges
-// before the step), ties in plan order, and reports unknown ids and cycles.
-func levelOrder(steps []Step) ([]int, diags.Diagnostics) {
+// stepGraph resolves every step's After ids to step indices, reporting duplicate
+// and unknown ids.
+func stepGraph(steps []Step) ([][]int32, diags.Diagnostics) {
 	var ds diags.Diagnostics
-	index := make(map[string]int, len(steps))
+	index := make(map[string]int32, len(steps))
 	for i, s := range steps {
 		if _, dup := index[s.ID]; dup {
 			ds = ds.Append(diags.Sourceless(diags.Error, "Invalid plan", fmt.Sprintf("Step id %s is used twice.", s.ID)))
 		}
-		index[s.ID] = i
+		index[s.ID] = int32(i)
 	}
-	indeg := make([]int, len(steps))
-	next := make([][]int, len(steps))
+	after := make([][]int32, len(steps))
 	for i, s := range steps {
 		for _, a := range s.After {
 			j, ok := index[a]
@@ -155,45 +158,62 @@ func levelOrder(steps []Step) ([]int, diags.Diagnostics) {
 				ds = ds.Append(diags.Sourceless(diags.Error, "Invalid plan", fmt.Sprintf("Step %s runs after %s, which is not in the plan.", s.ID, a)))
 				continue
 			}
-			indeg[i]++
-			next[j] = append(next[j], i)
+			after[i] = append(after[i], j)
 		}
 	}
-	if ds.HasErrors() {
-		return nil, ds
+	return after, ds
+}
+
+// levelOrder returns the step indices sorted by level (the longest chain of After
+// edges before the step), ties in plan order, or an error when the edges form a cycle.
+func levelOrder(after [][]int32) ([]int, diags.Diagnostics) {
+	n := len(after)
+	// next[start[j]:start[j+1]] are the steps that wait for step j (compressed rows).
+	indeg := make([]int32, n)
+	start := make([]int32, n+1)
+	for i, as := range after {
+		indeg[i] = int32(len(as))
+		for _, j := range as {
+			start[j+1]++
+		}
 	}
+	for j := range n {
+		start[j+1] += start[j]
+	}
+	next := make([]int32, start[n])
+	fill := slices.Clone(start[:n])
+	for i, as := range after {
+		for _, j := range as {
+			next[fill[j]] = int32(i)
+			fill[j]++
+		}
+	}
+	order := make([]int, 0, n)
 	var frontier []int
-	for i := range steps {
+	for i := range n {
 		if indeg[i] == 0 {
 			frontier = append(frontier, i)
 		}
 	}
-	byLevel := [][]int{}
-	done := 0
+	// A step enters the frontier in the round its last predecessor completes, which
+	// is its level; each round is sorted by plan order.
 	for len(frontier) > 0 {
-		byLevel = append(byLevel, frontier)
+		slices.Sort(frontier)
+		order = append(order, frontier...)
 		var nextFrontier []int
 		for _, i := range frontier {
-			done++
-			for _, j := range next[i] {
+			for _, j := range next[start[i]:start[i+1]] {
 				if indeg[j]--; indeg[j] == 0 {
-					nextFrontier = append(nextFrontier, j)
+					nextFrontier = append(nextFrontier, int(j))
 				}
 			}
 		}
 		frontier = nextFrontier
 	}
-	if done != len(steps) {
-		return nil, ds.Append(diags.Sourceless(diags.Error, "Invalid plan", "The steps' After edges form a cycle."))
+	if len(order) != n {
+		return nil, diags.Diagnostics{diags.Sourceless(diags.Error, "Invalid plan", "The steps' After edges form a cycle.")}
 	}
-	// A step enters the frontier when its last predecessor is done, which is exactly
-	// its level; sort each level by plan order.
-	order := make([]int, 0, len(steps))
-	for _, l := range byLevel {
-		slices.Sort(l)
-		order = append(order, l...)
-	}
-	return order, ds
+	return order, nil
 }
 
 // rangeOf returns rng, or nil when it points at no file (configs built in code).

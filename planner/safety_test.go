@@ -69,7 +69,11 @@ func replayWithKnown(t *testing.T, cfg *lang.Config, live *Live, opts Options, p
 	for _, name := range cfg.ServiceNames {
 		starts[name] = newServiceModel(cfg.Services[name], live.Services[name], opts.KnownVersions[name])
 	}
-	finals, ds := replay(starts, p)
+	after, ds := stepGraph(p.Steps)
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	finals, ds := replay(starts, p, after)
 	if ds.HasErrors() {
 		t.Fatalf("replay: %v", ds)
 	}
@@ -167,7 +171,9 @@ func TestCheckSafetyRejects(t *testing.T) {
 			"Step order-service.6 (deploy order-service/a/127.0.0.1:18081) is unsafe: deploys 127.0.0.1:18081 while it still takes traffic (enabled in the registry, weight 1 in haproxy.lb/order_tcp/127.0.0.1:18081)."},
 		"propagation skipped": {func(p *Plan) { p.Steps[find(WaitPropagation, 0)].Kind = Pause },
 			"Step order-service.6 (deploy order-service/a/127.0.0.1:18081) is unsafe: deploys 127.0.0.1:18081 while it still takes traffic (the registry propagation wait has not run since it was disabled)."},
-		"batches in parallel": {func(p *Plan) { p.Steps[find(BalancerSetWeight, 4)].After, p.Steps[find(BalancerSetWeight, 6)].After = nil, nil },
+		"batches in parallel": {func(p *Plan) {
+			p.Steps[find(BalancerSetWeight, 4)].After, p.Steps[find(BalancerSetWeight, 6)].After = nil, nil
+		},
 			"Step order-service.34 (balancer.set_weight nginx.edge/order_backend/127.0.0.1:18084) is unsafe: it leaves pool nginx.edge/order_backend with 0 serving members; service order-service must keep at least 1."},
 		"unknown after": {func(p *Plan) { p.Steps[3].After = []string{"order-service.99"} },
 			"Step order-service.4 runs after order-service.99, which is not in the plan."},

@@ -17,13 +17,15 @@ const defaultPropagation = 30 * time.Second
 type serviceDraft struct {
 	start  *serviceModel
 	stages []stage
+	steps  []Step // the steps the stages' chains index
 }
 
 // buildService builds the stages of one service with its strategy, then places the
 // route changes.
 func buildService(cfg *lang.Config, start *serviceModel) (*serviceDraft, diags.Diagnostics) {
 	svc := start.svc
-	b := &builder{m: start.clone(), version: svc.Version, prop: propagation(cfg, svc)}
+	b := &builder{m: start.clone(), version: svc.Version, prop: propagation(cfg, svc),
+		steps: make([]Step, 0, 8*len(start.insts)+16)}
 	switch strategyKind(svc) {
 	case lang.BlueGreen:
 		b.blueGreen()
@@ -38,7 +40,7 @@ func buildService(cfg *lang.Config, start *serviceModel) (*serviceDraft, diags.D
 			"The planner built a step it cannot apply to its own model of service "+svc.Name+": "+b.err.Error()+
 				". This is a bug in nonstop; please report it with the plan's inputs."))
 	}
-	return &serviceDraft{start: start, stages: b.stages}, ds
+	return &serviceDraft{start: start, stages: b.stages, steps: b.steps}, ds
 }
 
 // strategyKind returns the service's strategy, rolling when none is declared.

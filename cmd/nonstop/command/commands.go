@@ -5,5 +5,14 @@ package command
 var table = []*Command{
 	validateCommand,
 	fmtCommand,
+	inspectCommand,
+	planCommand,
+	showCommand,
+	driftCommand,
+	applyCommand,
+	resumeCommand,
+	stateCommand,
+	historyCommand,
+	forceUnlockCommand,
 	versionCommand,
 }

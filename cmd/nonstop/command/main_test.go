@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	stopSharedPolaris() // started on first use by the live-command tests (fleet_test.go)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -1,0 +1,197 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/nonstop-release/nonstop/executor/state"
+	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/planner"
+)
+
+const applyHelp = `
+Usage: nonstop apply [options] [FILE] [DIR]
+
+  Releases the configuration in DIR (default: the current directory, or
+  -chdir DIR). Under the state lock, nonstop reads live state again, plans,
+  shows the plan and asks for approval, then runs its steps one by one,
+  recording each step in the journal of the state backend.
+
+  With FILE (a plan saved by "nonstop plan -out FILE") nonstop applies that
+  plan without asking: it refuses the plan when the configuration differs
+  from the one it was made from, or when any live object it read has changed
+  since ("plan is stale: ..."). Run plan again then.
+
+  An apply that was interrupted (killed, machine lost) leaves its journal in
+  the state. The next apply reports the steps that were in flight, records the
+  interrupted releases in the history and plans again from live state, which
+  converges: a plan is always computed from what is live now.
+
+  A pause step of a canary waits for "nonstop resume STEP_ID". Ctrl-C stops the
+  apply promptly with the steps in flight finished or cancelled; no rollback
+  runs, and the next apply plans again from live state.
+
+Exit codes:
+  0  the apply completed, or there was nothing to do
+  1  an error, a failed or rolled-back service, a held lock, a stale plan,
+     or the plan was not approved
+`
+
+var applyCommand = &Command{
+	Name:     "apply",
+	Synopsis: "Release the configuration: plan, approve and run the steps",
+	Help:     applyHelp,
+	Run:      runApply,
+}
+
+// applyFlags are apply's options.
+type applyFlags struct {
+	autoApprove bool
+	lockTimeout time.Duration
+	json        bool
+	chdir       string
+	vars        VarFlags
+	live        liveFlags
+}
+
+// applyRun is one run of nonstop apply: its flags, configuration, the state
+// backend it locked and the state it loaded.
+type applyRun struct {
+	m        *Meta
+	flags    applyFlags
+	dir      string
+	planFile string
+	cfg      *lang.Config
+	log      hclog.Logger
+
+	backend state.Backend
+	st      *state.State
+	commit  string
+}
+
+func runApply(m *Meta, args []string) int {
+	fs := m.FlagSet("apply", applyHelp)
+	var f applyFlags
+	fs.BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking for approval (needed when stdin is not a terminal)")
+	fs.DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to retry taking the state lock (0s: one try)")
+	fs.BoolVar(&f.json, "json", false, "print progress as JSON lines on stdout (needs -auto-approve or FILE)")
+	fs.StringVar(&f.chdir, "chdir", "", "the configuration `DIR` (instead of a trailing DIR argument)")
+	f.vars.Register(fs)
+	f.live.Register(fs)
+	pos, code, done := m.parseInterleaved(fs, args)
+	if done {
+		return code
+	}
+	planFile, dir, err := applyArgs(pos, f.chdir)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "Error: %v.\n\n", err)
+		fs.Usage()
+		return 1
+	}
+	if f.json && !f.autoApprove && planFile == "" {
+		fmt.Fprintln(m.Stderr, "Error: -json needs -auto-approve or a plan FILE: there is no one to ask for approval.")
+		return 1
+	}
+	cfg, ds := m.LoadConfig(dir, f.vars)
+	if ds.HasErrors() {
+		m.ShowDiagnostics(ds, Sources(cfg, dir))
+		return 1
+	}
+	m.ShowDiagnostics(ds, Sources(cfg, dir))
+	if ds := f.live.Check(cfg); ds.HasErrors() {
+		m.ShowDiagnostics(ds, nil)
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &applyRun{m: m, flags: f, dir: dir, planFile: planFile, cfg: cfg, log: m.Logger("apply")}
+	return a.run(ctx)
+}
+
+// applyArgs splits apply's arguments into the plan file and the configuration
+// directory: [FILE] [DIR], where a lone argument that is a directory is DIR.
+func applyArgs(pos []string, chdir string) (planFile, dir string, err error) {
+	dir = "."
+	switch len(pos) {
+	case 0:
+	case 1:
+		if fi, statErr := os.Stat(pos[0]); statErr == nil && fi.IsDir() {
+			if chdir != "" {
+				return "", "", fmt.Errorf("-chdir %s and the directory argument %s contradict each other", chdir, pos[0])
+			}
+			return "", pos[0], nil
+		}
+		planFile = pos[0]
+	case 2:
+		if chdir != "" {
+			return "", "", fmt.Errorf("-chdir %s and the directory argument %s contradict each other", chdir, pos[1])
+		}
+		planFile, dir = pos[0], pos[1]
+	default:
+		return "", "", fmt.Errorf("apply takes at most a plan file and a directory, got %d arguments", len(pos))
+	}
+	if chdir != "" {
+		dir = chdir
+	}
+	return planFile, dir, nil
+}
+
+// run takes the lock, deals with an interrupted apply, plans (or reads the plan
+// file), and applies. The lock is released on every path out.
+func (a *applyRun) run(ctx context.Context) int {
+	b, err := openBackend(a.cfg, a.dir)
+	if err != nil {
+		a.m.ShowDiagnostics(backendDiag(err), nil)
+		return 1
+	}
+	defer b.Close()
+	a.backend = b
+
+	lockID, err := lockState(ctx, b, "apply", a.flags.lockTimeout)
+	if err != nil {
+		fmt.Fprintf(a.m.Stderr, "Error: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := b.Unlock(lockID); err != nil {
+			fmt.Fprintf(a.m.Stderr, "Error releasing the state lock %s: %v\n", lockID, err)
+		}
+	}()
+	a.log.Debug("state lock taken", "id", lockID)
+
+	if a.st, err = b.Load(ctx); err != nil {
+		fmt.Fprintf(a.m.Stderr, "Error: cannot load the state: %v\n", err)
+		return 1
+	}
+	if a.st.Journal != nil {
+		if err := a.closeInterrupted(ctx); err != nil {
+			fmt.Fprintf(a.m.Stderr, "Error: cannot record the interrupted apply: %v\n", err)
+			return 1
+		}
+	}
+	a.commit = gitCommit(a.dir)
+
+	var (
+		p     *planner.Plan
+		provs planner.Providers
+		code  int
+		ok    bool
+	)
+	if a.planFile != "" {
+		p, provs, code, ok = a.readPlan(ctx)
+	} else {
+		p, provs, code, ok = a.makePlan(ctx)
+	}
+	defer a.m.closeProviders(provs)
+	if !ok {
+		return code
+	}
+	return a.execute(ctx, p, provs)
+}

@@ -1,0 +1,99 @@
+package command
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nonstop-release/nonstop/planner"
+)
+
+const driftHelp = `
+Usage: nonstop drift [options] [DIR]
+
+  Reads the live state of the services declared in DIR (default: the current
+  directory) and reports every difference from the steady state the
+  configuration describes, as if no release were in progress: an instance on
+  the wrong version, disabled or missing in the registry, a balancer member at
+  a weight or in a state set by hand, a route edited or added by hand. Each
+  difference names the object, the field, the expected and the actual value.
+  It changes nothing; "nonstop plan" shows how nonstop would repair it.
+
+Exit codes:
+  0  no drift: live state matches the configuration
+  1  an error: the configuration, a provider that could not be read, or a
+     wrong flag
+  2  drift was found
+`
+
+var driftCommand = &Command{
+	Name:     "drift",
+	Synopsis: "Report live state that differs from the configuration",
+	Help:     driftHelp,
+	Run:      runDrift,
+}
+
+// driftReport is the output of drift -json.
+type driftReport struct {
+	Drift bool                `json:"drift"`
+	Items []planner.DriftItem `json:"items"`
+}
+
+func runDrift(m *Meta, args []string) int {
+	fs := m.FlagSet("drift", driftHelp)
+	jsonOut := fs.Bool("json", false, "print the report as JSON: {drift, items: [{service, object, address, field, expected, actual}]}")
+	format := fs.String("format", "", "output `format`: human (default), json or markdown")
+	var vars VarFlags
+	vars.Register(fs)
+	var lf liveFlags
+	lf.Register(fs)
+	if code, done := m.Parse(fs, args); done {
+		return code
+	}
+	fmtName, ok := m.outputFormat(*format, *jsonOut, "human", "json", "markdown")
+	if !ok {
+		return 1
+	}
+	dir, ok := m.configDir(fs)
+	if !ok {
+		return 1
+	}
+	cfg, ds := m.LoadConfig(dir, vars)
+	if !ds.HasErrors() {
+		ds = ds.Append(lf.Check(cfg))
+	}
+	if ds.HasErrors() {
+		m.ShowDiagnostics(ds, Sources(cfg, dir))
+		return 1
+	}
+	provs, live, rds := m.openAndRefresh(context.Background(), cfg, lf.RefreshOptions())
+	defer m.closeProviders(provs)
+	ds = ds.Append(rds)
+	m.ShowDiagnostics(ds, Sources(cfg, dir))
+	if ds.HasErrors() {
+		// A partial refresh would report what it could not read as drift.
+		return 1
+	}
+	items := planner.Drift(cfg, live)
+	if items == nil {
+		items = []planner.DriftItem{}
+	}
+	m.Logger("drift").Debug("drift computed", "items", len(items))
+
+	var err error
+	switch fmtName {
+	case "json":
+		err = m.PrintJSON(driftReport{Drift: len(items) > 0, Items: items})
+	case "markdown":
+		_, err = fmt.Fprint(m.Stdout, planner.RenderDriftMarkdown(items))
+	default:
+		err = planner.RenderDriftHuman(m.Stdout, items)
+	}
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "Error: cannot write the report: %v\n", err)
+		return 1
+	}
+	if len(items) > 0 {
+		return 2
+	}
+	return 0
+}

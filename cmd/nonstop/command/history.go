@@ -1,0 +1,138 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nonstop-release/nonstop/executor/state"
+)
+
+const historyHelp = `
+Usage: nonstop history [options] [SERVICE] [DIR]
+
+  Lists the releases nonstop made with the configuration in DIR (default: the
+  current directory), newest first: service, the version(s) it came from, the
+  version it went to, when it started, how long it took and how it ended
+  (success, failed, rolled_back or interrupted). With SERVICE, only that
+  service's releases. A release of an apply still running shows as
+  interrupted until it finishes. It takes no lock and contacts no provider.
+
+Exit codes:
+  0  the history was printed (an empty one included)
+  1  the configuration or the state backend could not be read, or the
+     command was used wrongly
+`
+
+var historyCommand = &Command{
+	Name:     "history",
+	Synopsis: "List past releases, newest first",
+	Help:     historyHelp,
+	Run:      runHistory,
+}
+
+func runHistory(m *Meta, args []string) int {
+	fs := m.FlagSet("history", historyHelp)
+	jsonOut := fs.Bool("json", false, "print the releases as a JSON array")
+	n := fs.Int("n", 20, "show at most `N` releases (0: all)")
+	var vars VarFlags
+	vars.Register(fs)
+	pos, code, done := m.parseInterleaved(fs, args)
+	if done {
+		return code
+	}
+	service, dir := "", "."
+	switch len(pos) {
+	case 0:
+	case 1:
+		if fi, err := os.Stat(pos[0]); err == nil && fi.IsDir() {
+			dir = pos[0]
+		} else {
+			service = pos[0]
+		}
+	case 2:
+		service, dir = pos[0], pos[1]
+	default:
+		fmt.Fprintf(m.Stderr, "Error: history takes at most a service and a directory, got %d arguments.\n\n", len(pos))
+		fs.Usage()
+		return 1
+	}
+	if *n < 0 {
+		fmt.Fprintf(m.Stderr, "Error: -n must be 0 (all) or more, not %d.\n", *n)
+		return 1
+	}
+	st, ok := m.loadState(dir, vars)
+	if !ok {
+		return 1
+	}
+	releases := newestFirst(st.History, service, *n)
+	if *jsonOut {
+		if releases == nil {
+			releases = []state.Release{}
+		}
+		if err := m.PrintJSON(releases); err != nil {
+			fmt.Fprintf(m.Stderr, "Error: cannot write the history: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if len(releases) == 0 {
+		if service != "" {
+			fmt.Fprintf(m.Stdout, "No releases of %s recorded.\n", service)
+		} else {
+			fmt.Fprintln(m.Stdout, "No releases recorded.")
+		}
+		return 0
+	}
+	writeHistory(m.Stdout, releases, "")
+	return 0
+}
+
+// newestFirst returns the releases of service ("" for all), newest first, at
+// most n of them (0: all).
+func newestFirst(history []state.Release, service string, n int) []state.Release {
+	var out []state.Release
+	for i := len(history) - 1; i >= 0; i-- {
+		if service == "" || history[i].Service == service {
+			out = append(out, history[i])
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// writeHistory prints releases as a table, each line after prefix.
+func writeHistory(w io.Writer, releases []state.Release, prefix string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%sSERVICE\tFROM\tTO\tSTARTED\tDURATION\tRESULT\n", prefix)
+	for _, r := range releases {
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\n", prefix, r.Service, orDash(r.From), orDash(r.To),
+			timeText(r.Started), durationText(r.Started, r.Finished), r.Result)
+	}
+	tw.Flush()
+}
+
+// durationText is how long a release took, "-" when it has no end.
+func durationText(started, finished time.Time) string {
+	if finished.IsZero() || started.IsZero() || finished.Before(started) {
+		return "-"
+	}
+	d := finished.Sub(started)
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

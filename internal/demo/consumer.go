@@ -1,0 +1,130 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nacos-group/nacos-sdk-go/v2/clients"
+	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
+	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
+	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+)
+
+// ConsumerRefresh is how often a Consumer re-selects its instance list.
+const ConsumerRefresh = time.Second
+
+// Consumer is a client application that finds the service through the registry
+// the way Spring Cloud does with Nacos: a nacos-sdk-go naming client (subscribed, so
+// the registry pushes changes) whose healthy, enabled instances are re-selected
+// every second into a cached list, and a random instance of that list per request.
+type Consumer struct {
+	client  naming_client.INamingClient
+	param   vo.SelectInstancesParam
+	mu      sync.Mutex
+	addrs   []string
+	lastErr error
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// NewConsumer connects to the registry at nacos ("host:port" of the Nacos HTTP API;
+// gRPC is port+1000) and starts refreshing service's instance list. sdkDir receives
+// the SDK's logs and cache. Close stops it.
+func NewConsumer(nacos, service, group, sdkDir string) (*Consumer, error) {
+	host, portStr, err := net.SplitHostPort(nacos)
+	if err != nil {
+		return nil, fmt.Errorf("registry address %q: %v", nacos, err)
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("registry address %q: bad port", nacos)
+	}
+	cc := constant.NewClientConfig(
+		constant.WithTimeoutMs(5000),
+		constant.WithNotLoadCacheAtStart(true),
+		constant.WithLogDir(filepath.Join(sdkDir, "log")),
+		constant.WithCacheDir(filepath.Join(sdkDir, "cache")),
+		constant.WithLogLevel("warn"),
+	)
+	client, err := clients.NewNamingClient(vo.NacosClientParam{
+		ClientConfig:  cc,
+		ServerConfigs: []constant.ServerConfig{*constant.NewServerConfig(host, port)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nacos client for %s: %v", nacos, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Consumer{
+		client: client,
+		param:  vo.SelectInstancesParam{ServiceName: service, GroupName: group, HealthyOnly: true},
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	c.refresh()
+	go c.loop(ctx)
+	return c, nil
+}
+
+func (c *Consumer) loop(ctx context.Context) {
+	defer close(c.done)
+	t := time.NewTicker(ConsumerRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.refresh()
+		}
+	}
+}
+
+// refresh re-selects the healthy, enabled instances. A failed selection keeps the
+// previous list, as Spring Cloud's cache does.
+func (c *Consumer) refresh() {
+	insts, err := c.client.SelectInstances(c.param)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastErr = err
+	if err != nil && len(insts) == 0 && len(c.addrs) > 0 {
+		return
+	}
+	addrs := make([]string, 0, len(insts))
+	for _, in := range insts {
+		addrs = append(addrs, net.JoinHostPort(in.Ip, strconv.FormatUint(in.Port, 10)))
+	}
+	c.addrs = addrs
+}
+
+// Instances returns the cached instance list.
+func (c *Consumer) Instances() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.addrs...)
+}
+
+// pick returns the base URL of a random cached instance.
+func (c *Consumer) pick() (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.addrs) == 0 {
+		return "", fmt.Errorf("no instance of %s in the registry (last selection: %v)", c.param.ServiceName, c.lastErr)
+	}
+	return "http://" + c.addrs[rand.IntN(len(c.addrs))], nil
+}
+
+// Path returns a load path that calls the consumer's instances directly.
+func (c *Consumer) Path(name string) *Path { return newPath(name, c.pick) }
+
+// Close stops refreshing and closes the naming client.
+func (c *Consumer) Close() {
+	c.cancel()
+	<-c.done
+	c.client.CloseClient()
+}

@@ -1,0 +1,10 @@
+// Package e2e proves nonstop's zero-downtime claim end to end: each test releases a
+// service on a real loopback fleet (Polaris as the Nacos registry, nginx, HAProxy
+// and four demo-service instances moved by examples/demo/deploy.sh) through the
+// library — refresh, plan, safety check, apply — while clients call it through
+// nginx, through HAProxy and through the registry, and asserts that not one request
+// failed.
+//
+// The package has no non-test code; the fleet and the load come from
+// internal/testfleet and internal/demo.
+package e2e

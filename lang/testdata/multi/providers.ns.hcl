@@ -1,0 +1,3 @@
+provider "nginx" "edge" {
+  upstreams_file = "/tmp/nonstop-multi.conf"
+}

@@ -1,0 +1,7 @@
+variable "release" {
+  type = string
+}
+
+locals {
+  port = 18180
+}
