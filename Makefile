@@ -26,15 +26,13 @@ fmt: build
 vet:
 	$(GO) vet ./...
 
-## demo: build nonstop, then validate every example and summarise what it would
-## release (services, groups, balancers, strategy). Nothing live is contacted yet.
+## demo: the 60-second quickstart. Starts Polaris, nginx, HAProxy and 4 demo-service
+## instances on free loopback ports, runs `nonstop inspect` and `nonstop plan` on
+## examples/demo, applies a rolling release 1.0.0 → 1.1.0 while clients call the
+## service through nginx, HAProxy and the registry, prints their counters and stops
+## everything.
 demo: build
-	@set -e; for d in $(EXAMPLES); do \
-		echo "==> nonstop validate -summary $$d"; \
-		$(BIN) validate -summary $$d; \
-		echo; \
-	done
-	@echo "All $(words $(EXAMPLES)) examples are valid. plan/apply against a local fleet are coming."
+	$(GO) run ./cmd/nonstop-demo -nonstop $(BIN)
 
 clean:
 	rm -rf bin

@@ -12,24 +12,25 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-// diffService lists the field-level changes between the live state before the plan
-// and the state the plan leaves: what a reviewer reads. Transient states inside the
-// plan (a member drained and restored) are not changes.
-func diffService(start, final *serviceModel) []Change {
-	var out []Change
+// appendServiceDiff appends to out the field-level changes between the live state
+// before the plan and the state the plan leaves: what a reviewer reads. Transient
+// states inside the plan (a member drained and restored) are not changes.
+func appendServiceDiff(out []Change, start, final *serviceModel) []Change {
+	var box stringBoxes
 	add := func(action Action, object, addr, field string, before, after any) {
 		out = append(out, Change{Action: action, Service: start.name, Object: object, Address: addr,
 			Field: field, Before: before, After: after})
 	}
 	for i, s := range start.insts {
 		f := final.insts[i]
-		addr := s.group + "/" + s.addr
+		// The address "group/host:port" is the tail of the target "service/group/host:port".
+		addr := s.target[len(start.name)+1:]
 		if f.known && !s.atVersion(f.version) {
 			var before any
 			if s.known {
-				before = s.version
+				before = box.of(s.version)
 			}
-			add(Update, "instance", addr, "version", before, f.version)
+			add(Update, "instance", addr, "version", before, box.of(f.version))
 		}
 		if start.registry && f.registered {
 			if s.registered && s.enabled != f.enabled || !s.registered && f.enabled {
@@ -46,7 +47,7 @@ func diffService(start, final *serviceModel) []Change {
 				add(Update, "member", name, "weight", sm.weight, fm.weight)
 			}
 			if sm.state != fm.state {
-				add(Update, "member", name, "state", string(sm.state), string(fm.state))
+				add(Update, "member", name, "state", box.of(string(sm.state)), box.of(string(fm.state)))
 			}
 		}
 	}
@@ -66,6 +67,27 @@ func diffService(start, final *serviceModel) []Change {
 		}
 	}
 	return out
+}
+
+// stringBoxes hands out strings as interface values, reusing the value of a string
+// it boxed recently: a plan's changes repeat a few versions and states thousands
+// of times, and boxing each would allocate.
+type stringBoxes struct {
+	recent [4]any
+	next   int
+}
+
+// of returns s as an interface value.
+func (b *stringBoxes) of(s string) any {
+	for _, v := range b.recent {
+		if v != nil && v.(string) == s {
+			return v
+		}
+	}
+	v := any(s)
+	b.recent[b.next] = v
+	b.next = (b.next + 1) % len(b.recent)
+	return v
 }
 
 // routeChanges lists the changed fields of one route: version, members and match.
@@ -148,40 +170,87 @@ func criticalWait(steps []Step, after [][]int32) time.Duration {
 // "service/instance/address", "service/member/balancer/address" and
 // "service/route/balancer/name"; values are "sha256:" and the hex digest.
 func Fingerprints(live *Live) map[string]string {
-	out := map[string]string{}
 	if live == nil {
-		return out
+		return map[string]string{}
 	}
-	buf := make([]byte, 0, 256)
-	val := make([]byte, 0, len("sha256:")+2*sha256.Size)
-	put := func(key string, fill func(b []byte) []byte) {
-		buf = fill(buf[:0])
-		sum := sha256.Sum256(buf)
-		val = hex.AppendEncode(append(val[:0], "sha256:"...), sum[:])
-		out[key] = string(val)
+	n := 0
+	for _, ls := range live.Services {
+		if ls == nil {
+			continue
+		}
+		n += len(ls.Instances)
+		for _, members := range ls.Balancers {
+			n += len(members)
+		}
+		for _, routes := range ls.Routes {
+			n += len(routes)
+		}
 	}
+	out := make(map[string]string, n)
+	var fp fingerprinter
 	for name, ls := range live.Services {
 		if ls == nil {
 			continue
 		}
-		for addr, inst := range ls.Instances {
-			put(name+"/instance/"+addr, func(b []byte) []byte { return appendInstance(b, inst) })
-		}
-		for bal, members := range ls.Balancers {
-			for _, mem := range members {
-				put(name+"/member/"+bal+"/"+mem.Address, func(b []byte) []byte { return appendMember(b, mem) })
-			}
-		}
-		for bal, routes := range ls.Routes {
-			for _, r := range routes {
-				put(name+"/route/"+bal+"/"+r.Name, func(b []byte) []byte {
-					j, _ := json.Marshal(r) // routes are few; JSON sorts the header map
-					return append(b, j...)
-				})
-			}
-		}
+		fp.service(out, name, ls)
 	}
 	return out
+}
+
+// fingerprinter hashes the objects of one service at a time. The keys and values of
+// a service are cut from one string each, so a thousand services cost a few
+// thousand allocations rather than one per object.
+type fingerprinter struct {
+	enc, keys, vals []byte
+	ends            []int32 // end of each key in keys; the values are all hashLen long
+}
+
+// hashLen is the length of a fingerprint, "sha256:" and 64 hex digits.
+const hashLen = len("sha256:") + 2*sha256.Size
+
+// add records one object: its key, written by key, and the hash of its encoding.
+func (f *fingerprinter) add(enc []byte) {
+	f.enc = enc
+	sum := sha256.Sum256(enc)
+	f.vals = hex.AppendEncode(append(f.vals, "sha256:"...), sum[:])
+	f.ends = append(f.ends, int32(len(f.keys)))
+}
+
+// service adds the fingerprints of one service's objects to out.
+func (f *fingerprinter) service(out map[string]string, name string, ls *LiveService) {
+	f.keys, f.vals, f.ends = f.keys[:0], f.vals[:0], f.ends[:0]
+	// key writes "name/kind/id" or, with a balancer, "name/kind/bal/id".
+	key := func(kind string, withBal bool, bal, id string) {
+		f.keys = append(append(f.keys, name...), '/')
+		f.keys = append(append(f.keys, kind...), '/')
+		if withBal {
+			f.keys = append(append(f.keys, bal...), '/')
+		}
+		f.keys = append(f.keys, id...)
+	}
+	for addr, inst := range ls.Instances {
+		key("instance", false, "", addr)
+		f.add(appendInstance(f.enc[:0], inst))
+	}
+	for bal, members := range ls.Balancers {
+		for i := range members {
+			key("member", true, bal, members[i].Address)
+			f.add(appendMember(f.enc[:0], members[i]))
+		}
+	}
+	for bal, routes := range ls.Routes {
+		for _, r := range routes {
+			key("route", true, bal, r.Name)
+			j, _ := json.Marshal(r) // routes are few; JSON sorts the header map
+			f.add(append(f.enc[:0], j...))
+		}
+	}
+	keys, vals := string(f.keys), string(f.vals)
+	begin := int32(0)
+	for i, end := range f.ends {
+		out[keys[begin:end]] = vals[i*hashLen : (i+1)*hashLen]
+		begin = end
+	}
 }
 
 // appendInstance encodes the fields of an instance that matter to a plan.

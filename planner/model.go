@@ -18,7 +18,9 @@ type serviceModel struct {
 	svc      *lang.Service
 	need     int  // members every pool keeps serving: max(1, min_available)
 	registry bool // the service has a registry block
-	insts    []*instanceModel
+	// regProvider is the registry's provider, "nacos.prod", when registry is set.
+	regProvider string
+	insts       []*instanceModel
 	// index maps an address to its position in insts when the service has many
 	// instances; a few are found faster by scanning. It is never changed after
 	// newServiceModel, so clones share it.
@@ -89,6 +91,9 @@ func newServiceModel(svc *lang.Service, ls *LiveService, known map[string]string
 	}
 	if ls == nil {
 		ls = &LiveService{}
+	}
+	if m.registry {
+		m.regProvider = svc.Registry.Provider.String()
 	}
 	nb := len(svc.Balancers)
 	bals := make([]balancerModel, nb)

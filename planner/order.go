@@ -13,23 +13,59 @@ import (
 // step waits for the previous step of its chain; the first step of a chain waits for
 // every last step of the previous stage; the first stage waits for the last steps of
 // the service's dependencies. Services without a path between them stay independent.
-func assemble(drafts []*serviceDraft) ([]Step, [][]int32, diags.Diagnostics) {
+//
+// emitted holds the drafts' steps in emission order. When that is already the plan's
+// order (no dependency reorders services, no route stage was inserted) the steps are
+// numbered in place; otherwise they are copied. assemble returns the steps, the
+// indices each step waits for, and for each step the index in drafts of its service.
+func assemble(drafts []*serviceDraft, emitted []Step) ([]Step, [][]int32, []int32, diags.Diagnostics) {
 	byName := make(map[string]*serviceDraft, len(drafts))
+	pos := make(map[*serviceDraft]int32, len(drafts))
 	total := 0
-	for _, d := range drafts {
+	for i, d := range drafts {
 		byName[d.start.name] = d
+		pos[d] = int32(i)
 		for _, st := range d.stages {
 			for _, c := range st {
-				total += len(c)
+				total += int(c.hi - c.lo)
 			}
 		}
 	}
 	order, ds := serviceOrder(drafts, byName)
 	if ds.HasErrors() {
-		return nil, nil, ds
+		return nil, nil, nil, ds
 	}
-	steps := make([]Step, 0, total)
-	after := make([][]int32, 0, total)
+
+	steps := emitted
+	if !inOrder(order, len(emitted)) {
+		steps = make([]Step, 0, total)
+		for _, d := range order {
+			for _, st := range d.stages {
+				for _, c := range st {
+					steps = append(steps, emitted[c.lo:c.hi]...)
+				}
+			}
+		}
+	}
+	steps = steps[:total:total]
+
+	// Ids are cut from one string: name.1, name.2, ... per service in plan order.
+	idEnd := make([]int32, total)
+	buf := make([]byte, 0, total*16)
+	i := 0
+	for _, d := range order {
+		for n := 1; n <= d.count(); n++ {
+			buf = append(buf, d.start.name...)
+			buf = append(buf, '.')
+			buf = strconv.AppendInt(buf, int64(n), 10)
+			idEnd[i] = int32(len(buf))
+			i++
+		}
+	}
+	all := string(buf)
+
+	after := make([][]int32, total)
+	service := make([]int32, total)
 	// One-element After lists of steps inside a chain share these backing arrays.
 	ids := make([]string, total)
 	idx := make([]int32, total)
@@ -38,29 +74,31 @@ func assemble(drafts []*serviceDraft) ([]Step, [][]int32, diags.Diagnostics) {
 		idx []int32
 	}
 	tails := make(map[string]tail, len(drafts)) // what a dependent service waits for
+	i = 0
+	begin := int32(0)
 	for _, d := range order {
-		name := d.start.name
+		name, k := d.start.name, pos[d]
 		var prev tail
 		for _, dep := range d.start.svc.DependsOn {
 			t := tails[trimService(dep)]
 			prev.ids = append(prev.ids, t.ids...)
 			prev.idx = append(prev.idx, t.idx...)
 		}
-		n := 0
 		for _, st := range d.stages {
-			var ends tail
+			ends := tail{make([]string, 0, len(st)), make([]int32, 0, len(st))}
 			for _, c := range st {
 				cur := prev
-				for _, si := range c {
-					n++
-					i := len(steps)
-					steps = append(steps, d.steps[si])
+				for range c.hi - c.lo {
 					s := &steps[i]
-					s.ID = name + "." + strconv.Itoa(n)
+					id := all[begin:idEnd[i]]
+					begin = idEnd[i]
+					s.ID = id
 					s.After = cur.ids
-					after = append(after, cur.idx)
-					ids[i], idx[i] = s.ID, int32(i)
+					after[i] = cur.idx
+					service[i] = k
+					ids[i], idx[i] = id, int32(i)
 					cur = tail{ids[i : i+1 : i+1], idx[i : i+1 : i+1]}
+					i++
 				}
 				ends.ids = append(ends.ids, cur.ids[0])
 				ends.idx = append(ends.idx, cur.idx[0])
@@ -69,7 +107,35 @@ func assemble(drafts []*serviceDraft) ([]Step, [][]int32, diags.Diagnostics) {
 		}
 		tails[name] = prev
 	}
-	return steps, after, ds
+	return steps, after, service, ds
+}
+
+// count is the number of steps in the draft's stages.
+func (d *serviceDraft) count() int {
+	n := 0
+	for _, st := range d.stages {
+		for _, c := range st {
+			n += int(c.hi - c.lo)
+		}
+	}
+	return n
+}
+
+// inOrder reports whether the services' chains, in order, cover the n emitted steps
+// one after the other.
+func inOrder(order []*serviceDraft, n int) bool {
+	next := int32(0)
+	for _, d := range order {
+		for _, st := range d.stages {
+			for _, c := range st {
+				if c.lo != next {
+					return false
+				}
+				next = c.hi
+			}
+		}
+	}
+	return int(next) == n
 }
 
 // serviceOrder sorts the planned services so each comes after its dependencies,

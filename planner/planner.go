@@ -2,7 +2,9 @@ package planner
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/lang/diags"
@@ -34,50 +36,186 @@ func MakePlan(cfg *lang.Config, live *Live, opts Options) (*Plan, diags.Diagnost
 		return nil, ds
 	}
 
-	drafts := make([]*serviceDraft, 0, len(names))
-	for _, name := range names {
-		svc := cfg.Services[name]
-		start := newServiceModel(svc, live.Services[name], opts.KnownVersions[name])
-		sds := checkMembership(start)
-		if !sds.HasErrors() {
-			sds = sds.Append(precheck(start))
-		}
-		ds = ds.Append(sds)
-		if sds.HasErrors() {
-			continue
-		}
-		d, bds := buildService(cfg, start)
-		ds = ds.Append(bds)
-		if !bds.HasErrors() {
-			drafts = append(drafts, d)
-		}
-	}
+	drafts, bds := buildAll(cfg, live, names, opts)
+	ds = ds.Append(bds)
 	if ds.HasErrors() {
 		return nil, ds
 	}
 
-	steps, after, ods := assemble(drafts)
+	// The fingerprints depend on the live state only: they are hashed meanwhile.
+	var prior map[string]string
+	var hashed sync.WaitGroup
+	hashed.Go(func() { prior = Fingerprints(liveSubset(live, names)) })
+	defer hashed.Wait()
+
+	steps, after, service, ods := assemble(drafts.list, drafts.steps)
 	ds = ds.Append(ods)
 	if ds.HasErrors() {
 		return nil, ds
 	}
 	p := &Plan{FormatVersion: FormatVersion, Steps: steps}
 
-	starts := make(map[string]*serviceModel, len(drafts))
-	for _, d := range drafts {
-		starts[d.start.name] = d.start
+	starts := make([]*serviceModel, len(drafts.list))
+	for i, d := range drafts.list {
+		starts[i] = d.start
 	}
-	finals, sds := replay(starts, p, after)
+	finals, sds := replaySteps(starts, service, p.Steps, after)
 	ds = ds.Append(sds)
 	if ds.HasErrors() {
 		return nil, ds
 	}
-	for _, d := range drafts {
-		p.Changes = append(p.Changes, diffService(d.start, finals[d.start.name])...)
-	}
+	p.Changes = diffAll(starts, finals)
 	p.Summary = summarize(p, after)
-	p.Prior = Prior{Objects: Fingerprints(liveSubset(live, names)), ConfigHash: cfg.Hash, Commit: opts.Commit}
+	hashed.Wait()
+	p.Prior = Prior{Objects: prior, ConfigHash: cfg.Hash, Commit: opts.Commit}
 	return p, ds
+}
+
+// drafts are the built services and the steps they emitted, in emission order.
+type drafts struct {
+	list  []*serviceDraft
+	steps []Step
+}
+
+// minPerWorker is the fewest services worth a goroutine of their own. Tests lower
+// it to run small plans in parallel too.
+var minPerWorker = 64
+
+// workers splits n services into contiguous chunks, one per goroutine: chunk w is
+// [bounds[w], bounds[w+1]). Small plans get one chunk.
+func workers(n int) []int {
+	w := max(1, min(runtime.GOMAXPROCS(0), n/minPerWorker))
+	bounds := make([]int, w+1)
+	for i := range bounds {
+		bounds[i] = i * n / w
+	}
+	return bounds
+}
+
+// parallel runs fn(w, lo, hi) for every chunk of bounds, concurrently when there
+// are several.
+func parallel(bounds []int, fn func(w, lo, hi int)) {
+	if len(bounds) == 2 {
+		fn(0, bounds[0], bounds[1])
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range len(bounds) - 1 {
+		wg.Go(func() { fn(w, bounds[w], bounds[w+1]) })
+	}
+	wg.Wait()
+}
+
+// buildAll models, checks and builds every named service, in chunks that run in
+// parallel. Each chunk emits its steps into its own region of one array; the regions
+// are then closed up, so the steps of all services lie one after the other. The
+// diagnostics come in the order of names.
+func buildAll(cfg *lang.Config, live *Live, names []string, opts Options) (drafts, diags.Diagnostics) {
+	type result struct {
+		d  *serviceDraft
+		ds diags.Diagnostics
+	}
+	results := make([]result, len(names))
+	bounds := workers(len(names))
+	estimate := make([]int, len(bounds)) // region w is all[estimate[w]:estimate[w+1]]
+	for w := range len(bounds) - 1 {
+		estimate[w+1] = estimate[w]
+		for _, name := range names[bounds[w]:bounds[w+1]] {
+			estimate[w+1] += estimateSteps(cfg.Services[name])
+		}
+	}
+	all := make([]Step, estimate[len(estimate)-1])
+	arenas := make([]*arena, len(bounds)-1)
+	parallel(bounds, func(w, lo, hi int) {
+		a := &arena{steps: all[estimate[w]:estimate[w]:estimate[w+1]]}
+		arenas[w] = a
+		for i := lo; i < hi; i++ {
+			svc := cfg.Services[names[i]]
+			start := newServiceModel(svc, live.Services[names[i]], opts.KnownVersions[names[i]])
+			sds := checkMembership(start)
+			if !sds.HasErrors() {
+				sds = sds.Append(precheck(start))
+			}
+			if sds.HasErrors() {
+				results[i].ds = sds
+				continue
+			}
+			d, bds := buildService(cfg, start, a)
+			results[i] = result{d, sds.Append(bds)}
+		}
+	})
+
+	var ds diags.Diagnostics
+	out := drafts{list: make([]*serviceDraft, 0, len(names))}
+	for _, r := range results {
+		ds = ds.Append(r.ds)
+		if r.d != nil && !r.ds.HasErrors() {
+			out.list = append(out.list, r.d)
+		}
+	}
+	if ds.HasErrors() {
+		return out, ds
+	}
+	if len(arenas) == 1 {
+		out.steps = arenas[0].steps
+		return out, ds
+	}
+	// Close up the regions: region w moves down to the end of region w-1, or, when a
+	// region outgrew its estimate and moved elsewhere, every region is copied.
+	steps, moved := all, false
+	for w, a := range arenas {
+		moved = moved || cap(a.steps) != estimate[w+1]-estimate[w]
+	}
+	if moved {
+		n := 0
+		for _, a := range arenas {
+			n += len(a.steps)
+		}
+		steps = make([]Step, n)
+	}
+	to := 0
+	for w, a := range arenas {
+		copy(steps[to:], a.steps)
+		if delta := int32(to); delta != 0 {
+			for i := bounds[w]; i < bounds[w+1]; i++ {
+				if d := results[i].d; d != nil {
+					d.shift(delta)
+				}
+			}
+		}
+		to += len(a.steps)
+	}
+	out.steps = steps[:to]
+	return out, ds
+}
+
+// shift moves the draft's steps by delta positions in the emitted steps.
+func (d *serviceDraft) shift(delta int32) {
+	d.lo, d.hi = d.lo+delta, d.hi+delta
+	for _, st := range d.stages {
+		for i := range st {
+			st[i].lo += delta
+			st[i].hi += delta
+		}
+	}
+}
+
+// diffAll lists the changes of every service. Most plans change an instance's
+// version and a field or two besides, so room for two changes per instance is
+// made up front.
+func diffAll(starts, finals []*serviceModel) []Change {
+	n := 0
+	for _, m := range starts {
+		n += 2 * len(m.insts)
+	}
+	out := make([]Change, 0, n)
+	for i := range starts {
+		out = appendServiceDiff(out, starts[i], finals[i])
+	}
+	if len(out) == 0 {
+		return nil // a plan without changes has none, not an empty list
+	}
+	return out
 }
 
 // planTargets resolves Options.Targets to service names in declaration order.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,4 +120,35 @@ func compareGolden(t *testing.T, path, got string) {
 	if d := cmp.Diff(string(want), got); d != "" {
 		t.Errorf("%s differs (-want +got):\n%s", path, d)
 	}
+}
+
+// TestParallelPlanMatchesSequential plans random fleets twice, once with every
+// service in one chunk and once with chunks of one service built, replayed and
+// diffed in parallel: plans and diagnostics must be identical.
+func TestParallelPlanMatchesSequential(t *testing.T) {
+	r := rand.New(rand.NewSource(424242))
+	defer func(n int) { minPerWorker = n }(minPerWorker)
+	for i := range 100 {
+		cfg, live, opts := randomFleet(r)
+		minPerWorker = 1 << 30
+		seq, seqDs := MakePlan(cfg, live, opts)
+		minPerWorker = 1
+		par, parDs := MakePlan(cfg, live, opts)
+		if d := cmp.Diff(planJSON(t, seq), planJSON(t, par)); d != "" {
+			t.Fatalf("fleet %d: parallel plan differs (-sequential +parallel):\n%s", i, d)
+		}
+		if d := cmp.Diff(details(seqDs), details(parDs)); d != "" {
+			t.Fatalf("fleet %d: parallel diagnostics differ (-sequential +parallel):\n%s", i, d)
+		}
+	}
+}
+
+// planJSON renders a plan (nil for none) as indented JSON.
+func planJSON(t *testing.T, p *Plan) string {
+	t.Helper()
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -9,11 +9,68 @@ import (
 )
 
 // chain is a sequence of steps that run one after the other: one instance's unit.
-// It holds indices into builder.steps.
-type chain []int32
+// A chain's steps are emitted one after the other, so it is the range [lo, hi) of
+// builder.steps.
+type chain struct{ lo, hi int32 }
+
+// empty reports whether the chain has no step.
+func (c chain) empty() bool { return c.hi == c.lo }
 
 // stage is a set of chains that run in parallel: one batch. Stages run in order.
 type stage []chain
+
+// arena holds what the builders of one plan allocate in bulk: the steps of every
+// service, one after the other, and the values that steps' arguments point to.
+type arena struct {
+	steps  []Step
+	ints   []int
+	bools  []bool
+	floats []float64
+	chains []chain
+}
+
+// arenaChunk is how many values of a kind arena allocates at once.
+const arenaChunk = 512
+
+// intp returns a pointer to a new int holding v.
+func (a *arena) intp(v int) *int {
+	if len(a.ints) == 0 {
+		a.ints = make([]int, arenaChunk)
+	}
+	p := &a.ints[0]
+	*p, a.ints = v, a.ints[1:]
+	return p
+}
+
+// boolp returns a pointer to a new bool holding v.
+func (a *arena) boolp(v bool) *bool {
+	if len(a.bools) == 0 {
+		a.bools = make([]bool, arenaChunk)
+	}
+	p := &a.bools[0]
+	*p, a.bools = v, a.bools[1:]
+	return p
+}
+
+// floatp returns a pointer to a new float64 holding v.
+func (a *arena) floatp(v float64) *float64 {
+	if len(a.floats) == 0 {
+		a.floats = make([]float64, arenaChunk)
+	}
+	p := &a.floats[0]
+	*p, a.floats = v, a.floats[1:]
+	return p
+}
+
+// stage returns an empty stage with room for n chains.
+func (a *arena) stage(n int) stage {
+	if cap(a.chains)-len(a.chains) < n {
+		a.chains = make([]chain, 0, max(n, arenaChunk))
+	}
+	l := len(a.chains)
+	a.chains = a.chains[:l+n]
+	return a.chains[l : l : l+n]
+}
 
 // builder emits the steps of one service. Every step is applied to the scratch
 // model as it is emitted, so later decisions see the state the earlier steps leave.
@@ -22,25 +79,34 @@ type builder struct {
 	version string
 	prop    time.Duration
 	stages  []stage
-	steps   []Step // every step emitted, in emission order
+	a       *arena
+	steps   []Step // every step emitted, in emission order, after other services' steps
 	err     error  // a step the builder emitted could not be applied (a planner bug)
 }
 
-// emit applies s to the scratch model and appends it to c.
+// emit applies s to the scratch model and appends it to c, which must be empty or
+// end with the last step emitted.
 func (b *builder) emit(c *chain, s Step) {
 	s.Service = b.m.name
 	if err := b.m.applyStep(&s); err != nil && b.err == nil {
 		b.err = fmt.Errorf("%s %s: %v", s.Kind, s.Target, err)
 	}
+	n := int32(len(b.steps))
+	switch {
+	case c.empty():
+		c.lo = n
+	case c.hi != n && b.err == nil:
+		b.err = fmt.Errorf("%s %s: emitted into a chain interrupted by other steps", s.Kind, s.Target)
+	}
 	b.steps = append(b.steps, s)
-	*c = append(*c, int32(len(b.steps)-1))
+	c.hi = n + 1
 }
 
 // add appends a stage of the non-empty chains, if any.
 func (b *builder) add(chains ...chain) {
-	var st stage
+	st := b.a.stage(len(chains))
 	for _, c := range chains {
-		if len(c) > 0 {
+		if !c.empty() {
 			st = append(st, c)
 		}
 	}
@@ -51,13 +117,17 @@ func (b *builder) add(chains ...chain) {
 
 // eachUnit builds one chain per instance with fn and adds them as one stage.
 func (b *builder) eachUnit(insts []*instanceModel, fn func(c *chain, im *instanceModel)) {
-	chains := make([]chain, 0, len(insts))
+	st := b.a.stage(len(insts))
 	for _, im := range insts {
-		c := make(chain, 0, 12)
+		var c chain
 		fn(&c, im)
-		chains = append(chains, c)
+		if !c.empty() {
+			st = append(st, c)
+		}
 	}
-	b.add(chains...)
+	if len(st) > 0 {
+		b.stages = append(b.stages, st)
+	}
 }
 
 // drain takes an instance out of traffic: every balancer first (weight 0, or state
@@ -70,8 +140,7 @@ func (b *builder) drain(c *chain, im *instanceModel) {
 		if balancerDrainsByState(b.m.bals[bi].kind) {
 			b.emit(c, b.memberStep(BalancerSetState, bi, im, StepArgs{State: providers.StateDrain}))
 		} else {
-			zero := 0
-			b.emit(c, b.memberStep(BalancerSetWeight, bi, im, StepArgs{Weight: &zero}))
+			b.emit(c, b.memberStep(BalancerSetWeight, bi, im, StepArgs{Weight: b.a.intp(0)}))
 		}
 	}
 	if b.m.registry && im.registered && im.enabled {
@@ -143,7 +212,7 @@ func (b *builder) enable(c *chain, im *instanceModel) {
 func (b *builder) restore(c *chain, im *instanceModel) {
 	for bi, mm := range im.members {
 		if w := b.m.configuredWeight(bi, im); mm.weight != w {
-			b.emit(c, b.memberStep(BalancerSetWeight, bi, im, StepArgs{Weight: &w}))
+			b.emit(c, b.memberStep(BalancerSetWeight, bi, im, StepArgs{Weight: b.a.intp(w)}))
 		}
 		if im.members[bi].state != providers.StateReady {
 			b.emit(c, b.memberStep(BalancerSetState, bi, im, StepArgs{State: providers.StateReady}))
@@ -179,16 +248,16 @@ func (b *builder) memberStep(kind StepKind, bi int, im *instanceModel, args Step
 func (b *builder) registryEnabled(im *instanceModel, enabled bool) Step {
 	r := b.m.svc.Registry
 	return Step{Kind: RegistrySetEnabled, Target: im.target, Args: StepArgs{
-		Provider: r.Provider.String(), Address: im.addr, Group: im.group,
-		RegistryGroup: r.Group, RegistryCluster: r.Cluster, Enabled: &enabled}}
+		Provider: b.m.regProvider, Address: im.addr, Group: im.group,
+		RegistryGroup: r.Group, RegistryCluster: r.Cluster, Enabled: b.a.boolp(enabled)}}
 }
 
 // registryWeight builds a registry.set_weight step.
 func (b *builder) registryWeight(im *instanceModel, w float64) Step {
 	r := b.m.svc.Registry
 	return Step{Kind: RegistrySetWeight, Target: im.target, Args: StepArgs{
-		Provider: r.Provider.String(), Address: im.addr, Group: im.group,
-		RegistryGroup: r.Group, RegistryCluster: r.Cluster, RegistryWeight: &w}}
+		Provider: b.m.regProvider, Address: im.addr, Group: im.group,
+		RegistryGroup: r.Group, RegistryCluster: r.Cluster, RegistryWeight: b.a.floatp(w)}}
 }
 
 // switchStep builds one balancer.switch step for pool bi, or reports false when

@@ -151,7 +151,7 @@ func simulateStages(start *serviceModel, stages []stage, steps []Step) (upVer []
 	for _, st := range stages {
 		d := map[string]bool{}
 		for _, c := range st {
-			for _, i := range c {
+			for i := c.lo; i < c.hi; i++ {
 				_ = m.applyStep(&steps[i]) // already applied once by the builder
 				if steps[i].Kind == Deploy {
 					d[steps[i].Args.Address] = true

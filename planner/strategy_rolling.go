@@ -13,19 +13,20 @@ import (
 // nor the registry provider sets one: consumers cache instance lists for ~30s.
 const defaultPropagation = 30 * time.Second
 
-// serviceDraft is one service's steps before they get ids: stages of parallel chains.
+// serviceDraft is one service's steps before they get ids: stages of parallel chains
+// of the steps in a.steps[lo:hi].
 type serviceDraft struct {
 	start  *serviceModel
 	stages []stage
-	steps  []Step // the steps the stages' chains index
+	lo, hi int32
 }
 
 // buildService builds the stages of one service with its strategy, then places the
-// route changes.
-func buildService(cfg *lang.Config, start *serviceModel) (*serviceDraft, diags.Diagnostics) {
+// route changes. Its steps are appended to a.steps.
+func buildService(cfg *lang.Config, start *serviceModel, a *arena) (*serviceDraft, diags.Diagnostics) {
 	svc := start.svc
-	b := &builder{m: start.clone(), version: svc.Version, prop: propagation(cfg, svc),
-		steps: make([]Step, 0, 8*len(start.insts)+16)}
+	lo := int32(len(a.steps))
+	b := &builder{m: start.clone(), version: svc.Version, prop: propagation(cfg, svc), a: a, steps: a.steps}
 	switch strategyKind(svc) {
 	case lang.BlueGreen:
 		b.blueGreen()
@@ -35,12 +36,23 @@ func buildService(cfg *lang.Config, start *serviceModel) (*serviceDraft, diags.D
 		b.rolling()
 	}
 	ds := b.placeRoutes(start)
+	a.steps = b.steps
 	if b.err != nil {
 		ds = ds.Append(diags.Sourceless(diags.Error, "Internal planner error",
 			"The planner built a step it cannot apply to its own model of service "+svc.Name+": "+b.err.Error()+
 				". This is a bug in nonstop; please report it with the plan's inputs."))
 	}
-	return &serviceDraft{start: start, stages: b.stages, steps: b.steps}, ds
+	return &serviceDraft{start: start, stages: b.stages, lo: lo, hi: int32(len(a.steps))}, ds
+}
+
+// estimateSteps guesses how many steps a service of n instances needs: about eight
+// per instance (drain, waits, deploy, checks, restore) and a few for the service.
+func estimateSteps(svc *lang.Service) int {
+	n := 0
+	for _, g := range svc.Groups {
+		n += len(g.Instances)
+	}
+	return 8*n + 8
 }
 
 // strategyKind returns the service's strategy, rolling when none is declared.

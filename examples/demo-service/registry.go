@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/clients"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
@@ -75,12 +76,18 @@ func register(o options) (*registration, error) {
 		ServiceName: o.service,
 		GroupName:   o.group,
 	}}
-	ok, err := client.RegisterInstance(r.param)
-	if err != nil || !ok {
-		client.CloseClient()
-		return nil, fmt.Errorf("register %s %s:%d in %s: ok=%v %v", o.service, ip, selfPort, o.nacos, ok, err)
+	// Registration is retried a few times, as application frameworks do: a
+	// registry may refuse one while it creates the service.
+	var ok bool
+	for attempt := 1; attempt <= 5; attempt++ {
+		if ok, err = client.RegisterInstance(r.param); err == nil && ok {
+			return r, nil
+		}
+		log.Printf("register attempt %d: ok=%v %v", attempt, ok, err)
+		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
 	}
-	return r, nil
+	client.CloseClient()
+	return nil, fmt.Errorf("register %s %s:%d in %s: ok=%v %v", o.service, ip, selfPort, o.nacos, ok, err)
 }
 
 // deregister removes the instance and closes the client's connection.

@@ -51,11 +51,15 @@ if [ -f "$pidfile" ]; then
 		fi
 	fi
 	rm -f "$pidfile"
+	# Polaris removes a deregistered instance asynchronously; a registration at the
+	# same address within about a second is often refused (see step 3).
+	sleep "${NONSTOP_DEMO_SETTLE:-1.5}"
 fi
 
 # 2. Start the new version detached, in its own session (setsid: pid = process group).
 flags=()
-for bad in ${NONSTOP_DEMO_BAD_VERSIONS//,/ }; do
+bad_versions=${NONSTOP_DEMO_BAD_VERSIONS:-}
+for bad in ${bad_versions//,/ }; do
 	if [ "$bad" = "$version" ]; then
 		flags+=(-fail-health)
 	fi
@@ -83,7 +87,6 @@ for _ in $(seq 1 300); do # 30 s
 		if [ "$restarts" -lt 5 ] && tail -n "+$from" "$logfile" | grep -q "ok=false"; then
 			restarts=$((restarts + 1))
 			echo "the registry refused the registration of $host:$port; restarting ($restarts)"
-			sleep 0.5
 			start
 			continue
 		fi

@@ -35,9 +35,10 @@ type Releaser struct {
 	Known map[string]map[string]string
 }
 
-// Open loads the configuration in dir with -var options and opens its providers.
-func Open(dir string, vars []string, logger hclog.Logger) (*Releaser, error) {
-	cfg, ds := lang.LoadDir(dir, lang.LoadOptions{Vars: vars})
+// Open loads the configuration in dir (with -var and -var-file options in opts) and
+// opens its providers.
+func Open(dir string, opts lang.LoadOptions, logger hclog.Logger) (*Releaser, error) {
+	cfg, ds := lang.LoadDir(dir, opts)
 	if ds.HasErrors() {
 		return nil, fmt.Errorf("load %s: %v", dir, ds.Err())
 	}
@@ -46,7 +47,6 @@ func Open(dir string, vars []string, logger hclog.Logger) (*Releaser, error) {
 		_ = provs.Close()
 		return nil, fmt.Errorf("open providers: %v", ds.Err())
 	}
-	wrapRegistries(provs)
 	return &Releaser{Config: cfg, Providers: provs, Logger: logger, Known: map[string]map[string]string{}}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/nonstop-release/nonstop/executor"
 	"github.com/nonstop-release/nonstop/internal/demo"
 	"github.com/nonstop-release/nonstop/internal/testfleet"
+	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
 	"github.com/nonstop-release/nonstop/providers"
 )
@@ -94,7 +95,7 @@ func (f *fleet) releaser(version string, known map[string]map[string]string) *de
 		f.t.Fatal(err)
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "nonstop", Level: hclog.Info, Output: testWriter{f.t}})
-	r, err := demo.Open(f.dir, nil, logger)
+	r, err := demo.Open(f.dir, lang.LoadOptions{}, logger)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func (f *fleet) releaser(version string, known map[string]map[string]string) *de
 
 // startLoad starts the three paths: nginx, HAProxy and a registry consumer. It
 // waits until the consumer sees every instance.
-func (f *fleet) startLoad() *demo.Load {
+func (f *fleet) startLoad(instances int) *demo.Load {
 	f.t.Helper()
 	consumer, err := demo.NewConsumer(registry.NacosAddr, f.service, "DEFAULT_GROUP", f.t.TempDir())
 	if err != nil {
@@ -116,9 +117,9 @@ func (f *fleet) startLoad() *demo.Load {
 	}
 	f.t.Cleanup(consumer.Close)
 	deadline := time.Now().Add(15 * time.Second)
-	for len(consumer.Instances()) < 4 {
+	for len(consumer.Instances()) < instances {
 		if time.Now().After(deadline) {
-			f.t.Fatalf("the consumer sees %v, want the 4 instances", consumer.Instances())
+			f.t.Fatalf("the consumer sees %v, want %d instances", consumer.Instances(), instances)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -271,4 +272,3 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
-

@@ -25,6 +25,26 @@ func (e *httpError) Error() string {
 	return fmt.Sprintf("server answered %d %s: %s", e.Status, http.StatusText(e.Status), body)
 }
 
+// Polaris result codes.
+const (
+	polarisOK = 200000
+	// polarisNoChange answers a write that asks for the value already there ("update
+	// data is no change"): on Polaris a restarted instance registers enabled, so
+	// enabling it after a deploy is such a write. The state asked for holds: success.
+	polarisNoChange = 200002
+	polarisNotFound = 400202 // "not found resource"
+)
+
+// polarisError is a refusal from Polaris' own API.
+type polarisError struct {
+	Code int
+	Info string
+}
+
+func (e *polarisError) Error() string {
+	return fmt.Sprintf("polaris refused the request: code %d: %s", e.Code, e.Info)
+}
+
 // statusOf returns the HTTP status of an httpError, or 0.
 func statusOf(err error) int {
 	var he *httpError
@@ -109,18 +129,30 @@ func (n *Nacos) polarisCall(ctx context.Context, method, path string, query url.
 		token = t
 	}
 	raw, _, err := n.send(ctx, method, u, nil, body, token)
-	if err != nil {
-		return err
-	}
 	var result struct {
 		Code int    `json:"code"`
 		Info string `json:"info"`
 	}
+	if he, ok := err.(*httpError); ok {
+		// Polaris answers refusals with a 4xx status and its code in the body.
+		if json.Unmarshal([]byte(he.Body), &result) == nil && result.Code != 0 {
+			if result.Code == polarisNoChange {
+				return nil
+			}
+			return &polarisError{Code: result.Code, Info: result.Info}
+		}
+	}
+	if err != nil {
+		return err
+	}
 	if err := json.Unmarshal(raw, &result); err != nil {
 		return fmt.Errorf("undecodable answer: %v", err)
 	}
-	if result.Code != 200000 {
-		return fmt.Errorf("polaris refused the request: code %d: %s", result.Code, result.Info)
+	if result.Code == polarisNoChange {
+		return nil
+	}
+	if result.Code != polarisOK {
+		return &polarisError{Code: result.Code, Info: result.Info}
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,8 +17,6 @@ const (
 	defaultCluster = "DEFAULT"
 	// catalogPageSize is the page size of the console listing (flavor nacos).
 	catalogPageSize = 1000
-	// polarisPageSize is the largest page Polaris' own API serves.
-	polarisPageSize = 100
 	// polarisClusterKey is where Polaris keeps an instance's Nacos cluster.
 	polarisClusterKey = "internal-nacos-cluster"
 	// polarisInternalPrefix marks metadata Polaris adds for its Nacos bridge.
@@ -40,7 +36,7 @@ type nacosInstance struct {
 }
 
 // Instances lists every instance of the service, disabled ones included: with one
-// call (paged beyond 1,000 instances) on flavor nacos, with two on flavor polaris.
+// call per service (paged beyond 1,000 instances on flavor nacos).
 func (n *Nacos) Instances(ctx context.Context, svc providers.ServiceKey) ([]providers.Instance, error) {
 	svc = normalizeService(svc)
 	var (
@@ -101,31 +97,6 @@ func fromNacos(in nacosInstance, svc providers.ServiceKey) providers.Instance {
 		Version:      version,
 		VersionKnown: known,
 	}
-}
-
-// nacosList is GET /nacos/v1/ns/instance/list: enabled instances only, with their
-// metadata.
-func (n *Nacos) nacosList(ctx context.Context, svc providers.ServiceKey) ([]nacosInstance, string, error) {
-	params := url.Values{
-		"serviceName": {svc.Group + "@@" + svc.Service},
-		"groupName":   {svc.Group},
-		"namespaceId": {n.nacosNamespace()},
-		"healthyOnly": {"false"},
-	}
-	if svc.Cluster != "" {
-		params.Set("clusters", svc.Cluster)
-	}
-	raw, _, addr, err := n.nacosCall(ctx, http.MethodGet, "/nacos/v1/ns/instance/list", params)
-	if err != nil {
-		return nil, addr, err
-	}
-	var list struct {
-		Hosts []nacosInstance `json:"hosts"`
-	}
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, addr, fmt.Errorf("undecodable instance list: %v", err)
-	}
-	return list.Hosts, addr, nil
 }
 
 // appMetadata returns the application's metadata without the keys Polaris adds.

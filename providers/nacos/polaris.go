@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/nonstop-release/nonstop/providers"
@@ -30,71 +29,55 @@ func polarisServiceName(svc providers.ServiceKey) string {
 	return svc.Group + "__" + svc.Service
 }
 
-// polarisInstances lists with Polaris' own API (isolate, healthy, weight of every
-// instance) and merges the metadata of the enabled ones from the Nacos list: two
-// calls per service (more past 100 instances, Polaris' page limit). Polaris' listing
-// lacks the application's metadata, so an isolated instance's version is unknown.
+// polarisInstances lists with Polaris' client discovery API, POST /v1/Discover:
+// one call per service, served from Polaris' cache, listing isolated (disabled)
+// instances too, with the application's metadata — the version included, which
+// Polaris' console listing GET /naming/v1/instances lacks (and that listing reads
+// the store: about 50 ms a call with 10,000 instances, against well under 1 ms).
 func (n *Nacos) polarisInstances(ctx context.Context, svc providers.ServiceKey) ([]providers.Instance, error) {
-	native, err := n.polarisList(ctx, svc)
+	found, err := n.polarisDiscover(ctx, svc)
 	if err != nil {
 		return nil, n.serviceErr("list instances of", svc, n.cfg.PolarisAddress, err)
 	}
-	enabled, addr, err := n.nacosList(ctx, svc)
-	if err != nil {
-		return nil, n.serviceErr("list instances of", svc, addr, err)
-	}
-	byAddr := make(map[string]nacosInstance, len(enabled))
-	for _, in := range enabled {
-		byAddr[net.JoinHostPort(in.IP, strconv.Itoa(in.Port))] = in
-	}
-	out := make([]providers.Instance, 0, len(native))
-	for _, pi := range native {
+	out := make([]providers.Instance, 0, len(found))
+	for _, pi := range found {
 		cluster := clusterOrDefault(pi.Metadata[polarisClusterKey])
 		if svc.Cluster != "" && cluster != svc.Cluster {
 			continue
 		}
-		address := net.JoinHostPort(pi.Host, strconv.Itoa(pi.Port))
-		inst := providers.Instance{
-			Service:  svc.Service,
-			Group:    svc.Group,
-			Cluster:  cluster,
-			Address:  address,
-			Enabled:  pi.Isolate == nil || !*pi.Isolate,
-			Weight:   derefFloat(pi.Weight, 100),
-			Healthy:  pi.Healthy == nil || *pi.Healthy,
-			Metadata: appMetadata(pi.Metadata),
-		}
-		if ni, ok := byAddr[address]; ok && inst.Enabled {
-			inst.Metadata = appMetadata(ni.Metadata)
-			inst.Version, inst.VersionKnown = inst.Metadata["version"]
-		}
-		out = append(out, inst)
+		md := appMetadata(pi.Metadata)
+		version, known := md["version"]
+		out = append(out, providers.Instance{
+			Service:      svc.Service,
+			Group:        svc.Group,
+			Cluster:      cluster,
+			Address:      net.JoinHostPort(pi.Host, strconv.Itoa(pi.Port)),
+			Enabled:      pi.Isolate == nil || !*pi.Isolate,
+			Weight:       derefFloat(pi.Weight, 100),
+			Healthy:      pi.Healthy == nil || *pi.Healthy,
+			Metadata:     md,
+			Version:      version,
+			VersionKnown: known,
+		})
 	}
 	return out, nil
 }
 
-// polarisList pages through GET /naming/v1/instances.
-func (n *Nacos) polarisList(ctx context.Context, svc providers.ServiceKey) ([]polarisInstance, error) {
-	var out []polarisInstance
-	for offset := 0; ; offset += polarisPageSize {
-		q := url.Values{
-			"namespace": {n.polarisNamespace()},
-			"service":   {polarisServiceName(svc)},
-			"offset":    {strconv.Itoa(offset)},
-			"limit":     {strconv.Itoa(polarisPageSize)},
-		}
-		var page struct {
-			Amount    int               `json:"amount"`
-			Instances []polarisInstance `json:"instances"`
-		}
-		if err := n.polarisCall(ctx, http.MethodGet, "/naming/v1/instances", q, nil, &page); err != nil {
-			return nil, err
-		}
-		out = append(out, page.Instances...)
-		if len(page.Instances) < polarisPageSize || len(out) >= page.Amount {
-			return out, nil
-		}
+// polarisDiscover asks POST /v1/Discover for every instance of a service. A service
+// Polaris does not know has no instances.
+func (n *Nacos) polarisDiscover(ctx context.Context, svc providers.ServiceKey) ([]polarisInstance, error) {
+	req := map[string]any{
+		"type":    "INSTANCE",
+		"service": map[string]string{"name": polarisServiceName(svc), "namespace": n.polarisNamespace()},
 	}
+	var answer struct {
+		Instances []polarisInstance `json:"instances"`
+	}
+	err := n.polarisCall(ctx, http.MethodPost, "/v1/Discover", nil, req, &answer)
+	if pe, ok := err.(*polarisError); ok && pe.Code == polarisNotFound {
+		return nil, nil
+	}
+	return answer.Instances, err
 }
 
 // setPolarisInstance changes isolate or weight through Polaris' own API, which

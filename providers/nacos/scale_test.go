@@ -37,8 +37,6 @@ func TestRefreshScale(t *testing.T) {
 		"polaris_address": cty.StringVal(pol.NativeAddr),
 		"timeout":         cty.StringVal("180s"),
 	})
-	ctx := context.Background()
-	_ = ctx
 	start := time.Now()
 	registerScaleFleet(t, n)
 	t.Logf("registered %d instances in %s", scaleServices*scalePerService, time.Since(start))
@@ -47,23 +45,6 @@ func TestRefreshScale(t *testing.T) {
 		total := refreshAll(t, n)
 		return total == scaleServices*scalePerService, fmt.Sprintf("%d instances", total)
 	})
-	// Where the time goes: each of the two list calls alone.
-	for name, list := range map[string]func(providers.ServiceKey) error{
-		"polaris /naming/v1/instances": func(k providers.ServiceKey) error { _, err := n.polarisList(ctx, k); return err },
-		"nacos /nacos/v1/ns/instance/list": func(k providers.ServiceKey) error { _, _, err := n.nacosList(ctx, k); return err },
-	} {
-		start := time.Now()
-		var g errgroup.Group
-		g.SetLimit(scaleConcurrency)
-		for i := 0; i < scaleServices; i++ {
-			g.Go(func() error { return list(normalizeService(providers.ServiceKey{Service: scaleService(i)})) })
-		}
-		if err := g.Wait(); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s alone for %d services: %s", name, scaleServices, time.Since(start))
-	}
-
 	for round := 1; round <= 3; round++ {
 		start = time.Now()
 		total := refreshAll(t, n)
@@ -160,7 +141,7 @@ func shortServices(t *testing.T, n *Nacos, todo []int) []int {
 	g.SetLimit(scaleConcurrency)
 	for k, i := range todo {
 		g.Go(func() error {
-			insts, err := n.polarisList(context.Background(), normalizeService(providers.ServiceKey{Service: scaleService(i)}))
+			insts, err := n.polarisDiscover(context.Background(), normalizeService(providers.ServiceKey{Service: scaleService(i)}))
 			short[k] = len(insts) < scalePerService
 			return err
 		})

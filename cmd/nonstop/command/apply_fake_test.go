@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -18,16 +19,27 @@ import (
 // The fast apply tests use two provider kinds registered here, as a provider
 // package registers itself: "fake_registry" and "fake_lb", both keeping their live
 // state in one JSON file (attribute file) that the test writes and reads. A write
-// sleeps for the attribute delay first, which keeps an apply busy.
+// sleeps for the attribute delay first, which keeps an apply busy. The language
+// learns the kinds only while a test uses them (useFakeKinds), so that no other
+// test's output lists them.
 func init() {
+	providers.Register(providers.Factory{Kind: "fake_registry", New: newFakeProvider("fake_registry")})
+	providers.Register(providers.Factory{Kind: "fake_lb", New: newFakeProvider("fake_lb")})
+}
+
+// useFakeKinds adds the fake kinds' schemas to the language until t ends. The
+// package's tests do not run in parallel, so nothing reads the map meanwhile.
+func useFakeKinds(t *testing.T) {
 	attrs := map[string]lang.AttrSchema{
 		"file":  {Type: cty.String, Required: true},
 		"delay": {Type: cty.String, Default: cty.StringVal("0s")},
 	}
 	lang.ProviderSchemas["fake_registry"] = lang.ProviderSchema{Class: lang.ClassRegistry, Attributes: attrs}
 	lang.ProviderSchemas["fake_lb"] = lang.ProviderSchema{Class: lang.ClassBalancer, Attributes: attrs}
-	providers.Register(providers.Factory{Kind: "fake_registry", New: newFakeProvider("fake_registry")})
-	providers.Register(providers.Factory{Kind: "fake_lb", New: newFakeProvider("fake_lb")})
+	t.Cleanup(func() {
+		delete(lang.ProviderSchemas, "fake_registry")
+		delete(lang.ProviderSchemas, "fake_lb")
+	})
 }
 
 // fakeLive is the content of a fake provider's file.

@@ -66,7 +66,7 @@ func newApplyID(now time.Time) string {
 // and drops the journal: the apply that follows plans again from live state.
 func (a *applyRun) closeInterrupted(ctx context.Context) error {
 	j := a.st.Journal
-	a.say("warn", describeInterrupted(j))
+	a.say("warn", describeInterrupted(j)+"\nThe steps in flight may have half-happened. nonstop plans again from live state.\n")
 	last := j.Started
 	services := map[string]time.Time{}
 	for _, e := range j.Entries {
@@ -99,7 +99,8 @@ func (a *applyRun) closeInterrupted(ctx context.Context) error {
 	return a.backend.Save(ctx, a.st)
 }
 
-// describeInterrupted says what an interrupted apply was doing when it stopped.
+// describeInterrupted says what an unfinished apply was doing when it stopped
+// (or, while it runs, is doing now).
 func describeInterrupted(j *state.Journal) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "A previous apply (%s, started %s) did not finish:\n", j.ApplyID, j.Started.UTC().Format(time.RFC3339))
@@ -114,8 +115,7 @@ func describeInterrupted(j *state.Journal) string {
 	for _, e := range failed {
 		fmt.Fprintf(&b, "  - failed: %s %s %s: %s\n", e.StepID, e.Kind, e.Target, e.Error)
 	}
-	b.WriteString("The steps in flight may have half-happened. nonstop plans again from live state.")
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // journalProgress splits a journal's steps into those started without an end

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,7 +14,6 @@ import (
 
 	"github.com/nonstop-release/nonstop/executor/state"
 	"github.com/nonstop-release/nonstop/lang"
-	"github.com/nonstop-release/nonstop/planner"
 	"github.com/nonstop-release/nonstop/providers"
 )
 
@@ -68,6 +68,7 @@ service "shop" {
 // has weight 5 on the balancer (the configuration says 1) into a new directory.
 func fakeFleet(t *testing.T) string {
 	t.Helper()
+	useFakeKinds(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "shop.ns.hcl"), []byte(fakeConfig), 0o644); err != nil {
 		t.Fatal(err)
@@ -282,45 +283,41 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 	}
 }
 
-func TestStaleObjectsNamesChanges(t *testing.T) {
-	before := fakeLiveModel()
-	prior := planFingerprints(before)
-	after := fakeLiveModel()
-	after.Services["shop"].Instances["127.0.0.1:18081"] = withEnabled(after.Services["shop"].Instances["127.0.0.1:18081"], false)
-	after.Services["shop"].Balancers["http"][1].State = providers.StateDrain
-	after.Services["shop"].Balancers["http"] = append(after.Services["shop"].Balancers["http"],
-		providers.Member{Pool: "shop", Address: "127.0.0.1:18089", Weight: 1, State: providers.StateReady})
-	inst := after.Services["shop"].Instances["127.0.0.1:18082"]
-	inst.Version, inst.Metadata = "0.9.0", map[string]string{"version": "0.9.0"}
-	after.Services["shop"].Instances["127.0.0.1:18082"] = inst
-	got := staleObjects(prior, after, "0.9.0", "1.0.0")
-	want := []string{
-		"shop 127.0.0.1:18081 enabled in the registry changed since the plan was made",
-		"shop 127.0.0.1:18082 version in the registry changed since the plan was made",
-		"shop 127.0.0.1:18082 state on balancer http changed since the plan was made",
-		"shop 127.0.0.1:18089 on balancer http appeared since the plan was made",
+// TestApplyInterruptedBySIGINT interrupts an in-process apply while its provider
+// write is under way: the apply stops promptly, records the release as
+// interrupted, drops its journal and releases the lock.
+func TestApplyInterruptedBySIGINT(t *testing.T) {
+	dir := fakeFleet(t)
+	done := make(chan result, 1)
+	go func() { done <- run(t, quiet, "", "apply", "-auto-approve", "-var", "delay=20s", dir) }()
+	// journal.jsonl exists once the apply saved its journal, after it took over
+	// SIGINT: the signal cannot reach the test binary's default handler.
+	eventually(t, 10*time.Second, "the apply starts its journal", func() string {
+		if _, err := os.Stat(filepath.Join(dir, ".nonstop", "journal.jsonl")); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("staleObjects (-want +got):\n%s", diff)
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the apply did not stop within 10s of SIGINT")
 	}
-}
-
-// fakeLiveModel is the live model of fakeFleet with its weight already repaired.
-func fakeLiveModel() *planner.Live {
-	ls := &planner.LiveService{Name: "shop", Instances: map[string]providers.Instance{},
-		Balancers: map[string][]providers.Member{}}
-	for _, addr := range []string{"127.0.0.1:18081", "127.0.0.1:18082"} {
-		ls.Instances[addr] = providers.Instance{Service: "shop", Group: "DEFAULT_GROUP", Cluster: "DEFAULT",
-			Address: addr, Enabled: true, Healthy: true, Weight: 1,
-			Metadata: map[string]string{"version": "1.0.0"}, Version: "1.0.0", VersionKnown: true}
-		ls.Balancers["http"] = append(ls.Balancers["http"], providers.Member{Pool: "shop", Address: addr, Weight: 1, State: providers.StateReady})
+	if r.code != 1 || !strings.Contains(r.stdout, "Apply interrupted") {
+		t.Errorf("interrupted apply: want exit 1 and \"Apply interrupted\"\n%s", r)
 	}
-	return &planner.Live{Services: map[string]*planner.LiveService{"shop": ls}}
-}
-
-func planFingerprints(l *planner.Live) map[string]string { return planner.Fingerprints(l) }
-
-func withEnabled(in providers.Instance, enabled bool) providers.Instance {
-	in.Enabled = enabled
-	return in
+	st := loadLocalState(t, dir)
+	if st.Journal != nil || len(st.History) != 1 || st.History[0].Result != state.ResultInterrupted || st.ConfigHash != "" {
+		t.Errorf("state after SIGINT: journal %+v, history %+v, config hash %q", st.Journal, st.History, st.ConfigHash)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".nonstop", "lock.json")); !os.IsNotExist(err) {
+		t.Errorf("lock.json left after an interrupted apply: %v", err)
+	}
+	if diff := cmp.Diff(map[string]int{"127.0.0.1:18081": 5, "127.0.0.1:18082": 1}, memberWeights(t, dir)); diff != "" {
+		t.Errorf("the interrupted write happened anyway (-want +got):\n%s", diff)
+	}
 }

@@ -55,8 +55,9 @@ func TestInspectRealFleet(t *testing.T) {
 	want := inspectView{Services: []inspectService{{
 		Name: f.service,
 		Instances: []inspectInstance{
-			// Polaris hides the metadata, version included, of an isolated instance.
-			registered(d[0].Addr, "a", nil, no, 1),
+			// The provider reads an isolated instance's metadata through Polaris'
+			// discovery API; a registry that hides it is covered by TestInspectView.
+			registered(d[0].Addr, "a", str("1.4.2"), no, 1),
 			registered(d[1].Addr, "a", str("1.4.2"), yes, 0),
 			registered(d[2].Addr, "b", str("1.5.0"), yes, 1),
 			registered(d[3].Addr, "b", str("1.5.0"), yes, 1),
@@ -91,7 +92,7 @@ func TestInspectRealFleet(t *testing.T) {
 
 	human := f.nonstop(t, "inspect").mustExit(t, 0)
 	for _, line := range [][]string{
-		{d[0].Addr, "a", "yes", "unknown", "no", "1", "yes"},
+		{d[0].Addr, "a", "yes", "1.4.2", "no", "1", "yes"},
 		{d[1].Addr, "a", "yes", "1.4.2", "yes", "0", "yes"},
 		{"127.0.0.1:9", "b", "no", "-", "-", "-", "-"},
 		{d[3].Addr, "1", "down", "-"},

@@ -110,12 +110,33 @@ func (m *Meta) makePlan(cfg *lang.Config, dir string, lf *liveFlags) (*planner.P
 	commit := gitCommit(dir)
 	log := m.Logger("plan")
 	log.Debug("planning", "services", len(lf.services(cfg)), "commit", commit)
-	plan, pds := planner.MakePlan(cfg, live, planner.Options{Targets: lf.Targets, Commit: commit})
+	known, kds := m.deployedVersions(cfg, dir)
+	ds = ds.Append(kds)
+	plan, pds := planner.MakePlan(cfg, live, planner.Options{Targets: lf.Targets, Commit: commit, KnownVersions: known})
 	ds = ds.Append(pds)
 	if plan != nil {
 		log.Debug("plan made", "changes", len(plan.Changes), "steps", len(plan.Steps))
 	}
 	return plan, ds
+}
+
+// deployedVersions reads, without taking the lock, the versions nonstop last
+// deployed per instance, so that plan sees what apply will see where the registry
+// hides a version. A state that cannot be read is a warning: the plan then treats
+// hidden versions as needing a deploy, which is safe.
+func (m *Meta) deployedVersions(cfg *lang.Config, dir string) (map[string]map[string]string, diags.Diagnostics) {
+	b, err := openBackend(cfg, dir)
+	if err != nil {
+		return nil, diags.Diagnostics{diags.Sourceless(diags.Warning, "State not read",
+			fmt.Sprintf("nonstop could not open its state to learn the versions it last deployed: %v", err))}
+	}
+	defer b.Close()
+	st, err := b.Load(context.Background())
+	if err != nil {
+		return nil, diags.Diagnostics{diags.Sourceless(diags.Warning, "State not read",
+			fmt.Sprintf("nonstop could not read its state to learn the versions it last deployed: %v", err))}
+	}
+	return st.Deployed, nil
 }
 
 // renderPlan prints the plan in a format: human, json or markdown.

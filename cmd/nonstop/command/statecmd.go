@@ -146,6 +146,8 @@ func writeState(w io.Writer, st *state.State) {
 	}
 	fmt.Fprintln(w, "An apply is running or was interrupted (running if the state lock is held):")
 	fmt.Fprintln(w, indent(describeInterrupted(st.Journal), "  "))
+	fmt.Fprintln(w, "If no apply holds the state lock, this one was interrupted: the next apply\n"+
+		"reports it and plans again from live state.")
 }
 
 // parseInterleaved parses args with fs, allowing flags after positional
