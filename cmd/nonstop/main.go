@@ -1,5 +1,3 @@
-// Command nonstop makes zero-downtime releases of VM services behind load balancers
-// and a Nacos registry, reviewable like Terraform: validate, plan, apply, drift.
 package main
 
 import (
