@@ -29,9 +29,12 @@ type rbStep struct {
 
 // rbUnit is a sequence of rollback steps: the traffic restore of the instances
 // still at the old version (address ""), or the redeploy of one touched instance.
+// A redeploy unit's steps are built just before it runs, from the live state of the
+// instance (see liveRedeploySteps); until then only dep is set.
 type rbUnit struct {
 	address string
 	steps   []rbStep
+	dep     *planner.Step // the forward deploy of a touched instance
 }
 
 // rollbackPlan derives the inverse steps from what completed. With the pause policy
@@ -64,75 +67,22 @@ func (x *execution) rollbackPlan(sr *serviceRun, svc *lang.Service, policy strin
 		units = append(units, u)
 	}
 	if policy == PolicyPause {
-		return x.numberRollback(sr.name, units), nil
+		return units, nil
 	}
 
 	// Touched instances out of traffic first: they cost no capacity to redeploy.
 	order := append([]string(nil), sr.touched...)
 	sort.SliceStable(order, func(i, j int) bool { return !sr.servingNow(order[i]) && sr.servingNow(order[j]) })
 	var lost []string
-	prop, drainBound := x.rollbackWaits(svc)
 	for _, addr := range order {
 		dep := sr.touchedBy[addr]
 		if dep.Args.FromVersion == "" {
 			lost = append(lost, addr+" (its previous version is unknown)")
 			continue
 		}
-		units = append(units, sr.redeployUnit(dep, prop, drainBound))
+		units = append(units, rbUnit{address: addr, dep: &dep})
 	}
-	return x.numberRollback(sr.name, units), lost
-}
-
-// redeployUnit drains a touched instance where it still serves, redeploys its
-// previous version, waits for it to be healthy and restores its original values.
-func (sr *serviceRun) redeployUnit(dep planner.Step, prop, drainBound time.Duration) rbUnit {
-	addr := dep.Args.Address
-	u := rbUnit{address: addr}
-	var keys []string
-	for _, k := range sr.keys {
-		if sr.origin[k].address == addr {
-			keys = append(keys, k)
-		}
-	}
-	sort.SliceStable(keys, func(i, j int) bool { return sr.origin[keys[i]].class() < sr.origin[keys[j]].class() })
-	var members []string
-	regDrained := false
-	for _, k := range keys {
-		last := sr.latest[k].did
-		if isTraffic, serving := traffic(last); isTraffic && serving {
-			u.steps = append(u.steps, rbStep{step: drained(last), guard: true})
-			if sr.origin[k].class() == classBalancer {
-				members = append(members, last.Args.Provider+"/"+last.Args.Pool+"/"+addr)
-			} else {
-				regDrained = true
-			}
-		}
-	}
-	base := planner.Step{Service: dep.Service, Target: dep.Target}
-	if regDrained && prop > 0 {
-		st := base
-		st.Kind, st.Args = planner.WaitPropagation, planner.StepArgs{Duration: planner.Duration(prop)}
-		u.steps = append(u.steps, rbStep{step: st})
-	}
-	if len(members) > 0 {
-		st := base
-		st.Kind, st.Args = planner.WaitDrain, planner.StepArgs{Members: members, Duration: planner.Duration(drainBound)}
-		u.steps = append(u.steps, rbStep{step: st})
-	}
-	for _, kind := range []planner.StepKind{planner.Deploy, planner.WaitHealthy} {
-		st := base
-		st.Kind = kind
-		st.Args = planner.StepArgs{Address: addr, Group: dep.Args.Group, Version: dep.Args.FromVersion}
-		if kind == planner.Deploy {
-			st.Args.FromVersion = dep.Args.Version
-		}
-		u.steps = append(u.steps, rbStep{step: st})
-	}
-	// Back in traffic in the planner's order: registry first, then balancers.
-	for i := len(keys) - 1; i >= 0; i-- {
-		u.steps = append(u.steps, rbStep{step: sr.origin[keys[i]].undo})
-	}
-	return u
+	return units, lost
 }
 
 // drained returns the step that takes an object out of traffic.
@@ -177,16 +127,13 @@ func (x *execution) rollbackWaits(svc *lang.Service) (prop, drainBound time.Dura
 	return prop, drainBound
 }
 
-// numberRollback gives rollback steps stable ids: "order-service.rollback.3".
-func (x *execution) numberRollback(service string, units []rbUnit) []rbUnit {
-	n := 0
-	for _, u := range units {
-		for i := range u.steps {
-			n++
-			u.steps[i].step.ID = service + ".rollback." + strconv.Itoa(n)
-			u.steps[i].step.Service = service
-			u.steps[i].step.After = nil
-		}
+// numberRollback gives a unit's steps stable ids, counting on from *n across the
+// units of one rollback: "order-service.rollback.3".
+func numberRollback(service string, steps []rbStep, n *int) {
+	for i := range steps {
+		*n++
+		steps[i].step.ID = service + ".rollback." + strconv.Itoa(*n)
+		steps[i].step.Service = service
+		steps[i].step.After = nil
 	}
-	return units
 }

@@ -12,12 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/nonstop-release/nonstop/executor"
 	"github.com/nonstop-release/nonstop/internal/demo"
 	"github.com/nonstop-release/nonstop/internal/testfleet"
-	"github.com/nonstop-release/nonstop/lang"
 )
 
 const (
@@ -102,7 +98,7 @@ func run(nonstop string, rate int) error {
 			return err
 		}
 	}
-	return release(ctx, dir, varFile, ngx, hap, reg, rate)
+	return release(ctx, nonstop, dir, varFile, ngx, hap, reg, rate)
 }
 
 func step(s string) { fmt.Printf("\n==> %s\n", s) }
@@ -118,17 +114,10 @@ func runCLI(ctx context.Context, bin string, args ...string) error {
 	return nil
 }
 
-// release applies the plan through the library while the three client paths run,
+// release runs `nonstop apply -auto-approve` while the three client paths run,
 // printing their counters every two seconds.
-func release(ctx context.Context, dir, varFile string, ngx *testfleet.Nginx, hap *testfleet.HAProxy, reg *testfleet.Polaris, rate int) error {
-	step("Applying the release " + from + " → " + to + " while clients call the service")
-	logger := hclog.New(&hclog.LoggerOptions{Name: "deploy", Level: hclog.Info, Output: os.Stdout})
-	r, err := demo.Open(dir, lang.LoadOptions{VarFiles: []string{varFile}}, logger)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	r.Events = executor.LineSink(os.Stdout)
+func release(ctx context.Context, nonstop, dir, varFile string, ngx *testfleet.Nginx, hap *testfleet.HAProxy, reg *testfleet.Polaris, rate int) error {
+	step("nonstop apply -auto-approve examples/demo (" + from + " → " + to + ") while clients call the service")
 	consumer, err := demo.NewConsumer(reg.NacosAddr, service, "DEFAULT_GROUP", filepath.Join(dir, "consumer"))
 	if err != nil {
 		return err
@@ -152,15 +141,9 @@ func release(ctx context.Context, dir, varFile string, ngx *testfleet.Nginx, hap
 		}
 	}()
 	time.Sleep(time.Second)
-	_, p, err := r.Plan(ctx)
-	if err == nil {
-		var res *executor.Result
-		var elapsed time.Duration
-		res, elapsed, err = r.Apply(ctx, p)
-		if res != nil {
-			fmt.Printf("    %s in %s\n", res.Summary(), elapsed.Round(time.Millisecond))
-		}
-	}
+	started := time.Now()
+	err = runCLI(ctx, nonstop, "apply", "-auto-approve", "-var-file", varFile, dir)
+	fmt.Printf("    apply finished in %s\n", time.Since(started).Round(time.Millisecond))
 	time.Sleep(2 * time.Second)
 	close(done)
 	counts := load.Stop()
@@ -175,6 +158,10 @@ func release(ctx context.Context, dir, varFile string, ngx *testfleet.Nginx, hap
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d requests failed during the release", failed)
+	}
+	step("nonstop history examples/demo")
+	if err := runCLI(ctx, nonstop, "history", "-var-file", varFile, dir); err != nil {
+		return err
 	}
 	fmt.Println("\nZero failed requests. Stopping the fleet.")
 	return nil
