@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
 	"github.com/nonstop-release/nonstop/providers"
 )
@@ -33,7 +34,7 @@ func (x *execution) handleFailure(ctx context.Context, sr *serviceRun) {
 	}
 	x.em.emit(Event{Level: LevelWarn, Type: EventRollbackStart, Service: sr.name, Message: startMsg})
 
-	err = x.runRollback(ctx, sr, units)
+	err = x.runRollback(ctx, sr, svc, units)
 	elapsed := x.now().Sub(start)
 	x.mu.Lock()
 	sr.rollbackErr = err
@@ -56,10 +57,24 @@ func (x *execution) handleFailure(ctx context.Context, sr *serviceRun) {
 }
 
 // runRollback runs the units in order and stops at the first failure; the touched
-// instances of that unit and of every later unit are reported as not restored.
-func (x *execution) runRollback(ctx context.Context, sr *serviceRun, units []rbUnit) error {
+// instances of that unit and of every later unit are reported as not restored. A
+// redeploy unit's steps are built from the live state just before it runs.
+func (x *execution) runRollback(ctx context.Context, sr *serviceRun, svc *lang.Service, units []rbUnit) error {
+	prop, drainBound := x.rollbackWaits(svc)
+	n := 0
 	for i, u := range units {
-		if err := x.runUnit(ctx, sr, u); err != nil {
+		var err error
+		if u.dep != nil {
+			u.steps, err = x.liveRedeploySteps(ctx, sr, *u.dep, prop, drainBound)
+			if err != nil {
+				err = fmt.Errorf("reading the live state of %s: %w", u.address, err)
+			}
+		}
+		if err == nil {
+			numberRollback(sr.name, u.steps, &n)
+			err = x.runUnit(ctx, sr, u)
+		}
+		if err != nil {
 			x.mu.Lock()
 			for _, later := range units[i:] {
 				if later.address != "" {

@@ -79,9 +79,10 @@ var ProviderSchemas = map[string]ProviderSchema{
 		"reload":         strList("nginx", "-s", "reload"),
 	}},
 	"haproxy": {Class: ClassBalancer, Attributes: map[string]AttrSchema{
-		"runtime_api": required(cty.String),
-		"routes_map":  str(""),
-		"timeout":     durationAttr("5s", boundsTimeout),
+		"runtime_api":   required(cty.String),
+		"routes_map":    str(""),
+		"routes_ip_map": str(""),
+		"timeout":       durationAttr("5s", boundsTimeout),
 	}},
 	"f5": {Class: ClassBalancer, Attributes: map[string]AttrSchema{
 		"url":                  required(cty.String),
