@@ -80,6 +80,12 @@ func (l *loader) decodeState(b *hcl.Block) *StateBackend {
 	case "postgres":
 		dsn, _ := l.reqStr(content.Attributes["dsn"])
 		st.Attrs["dsn"] = cty.StringVal(dsn)
+		// workspace separates several configurations sharing one database.
+		workspace, ok := l.str(content.Attributes["workspace"], "default")
+		if ok && workspace == "" {
+			l.errorf(content.Attributes["workspace"].Expr.Range(), "Empty argument", "The argument \"workspace\" must be set to a non-empty string.")
+		}
+		st.Attrs["workspace"] = cty.StringVal(workspace)
 	}
 	return st
 }

@@ -72,7 +72,7 @@ func TestSensitive(t *testing.T) {
 func TestNonstopBlock(t *testing.T) {
 	tests := map[string]*Nonstop{
 		"canary.ns.hcl": {RequiredVersion: ">= 0.1.0, < 1.0.0", State: &StateBackend{
-			Kind: "postgres", Attrs: map[string]cty.Value{"dsn": cty.StringVal("postgres://nonstop:s3cret@127.0.0.1:5432/nonstop")},
+			Kind: "postgres", Attrs: map[string]cty.Value{"dsn": cty.StringVal("postgres://nonstop:s3cret@127.0.0.1:5432/nonstop"), "workspace": cty.StringVal("default")},
 			Sensitive: map[string]bool{"dsn": true},
 		}},
 		"language_example.ns.hcl": {RequiredVersion: ">= 0.1.0", State: &StateBackend{

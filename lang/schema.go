@@ -22,7 +22,7 @@ var nonstopSchema = &hcl.BodySchema{
 
 var stateSchemas = map[string]*hcl.BodySchema{
 	"local":    {Attributes: []hcl.AttributeSchema{{Name: "path"}}},
-	"postgres": {Attributes: []hcl.AttributeSchema{{Name: "dsn", Required: true}}},
+	"postgres": {Attributes: []hcl.AttributeSchema{{Name: "dsn", Required: true}, {Name: "workspace"}}},
 }
 
 var variableSchema = &hcl.BodySchema{
