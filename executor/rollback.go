@@ -70,7 +70,9 @@ func (x *execution) rollbackPlan(sr *serviceRun, svc *lang.Service, policy strin
 		return units, nil
 	}
 
-	// Touched instances out of traffic first: they cost no capacity to redeploy.
+	// Touched instances out of traffic first: they cost no capacity to redeploy. The
+	// order follows what nonstop last wrote; whether an instance takes traffic live
+	// is read again when its unit runs (liveRedeploySteps).
 	order := append([]string(nil), sr.touched...)
 	sort.SliceStable(order, func(i, j int) bool { return !sr.servingNow(order[i]) && sr.servingNow(order[j]) })
 	var lost []string

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,25 +17,35 @@ import (
 )
 
 // reregisteringRegistry is a fake registry in which a restarted instance registers
-// itself again, enabled, as it does on Polaris: when an instance's version (the
-// release's version file, which the deploy command writes) differs from the one it
-// ran when it was last disabled, the next read shows it enabled.
+// itself again, enabled, as it does on Polaris: when an instance was deployed (the
+// deploy command rewrote its version file) since it was last disabled, the next
+// read shows it enabled.
 type reregisteringRegistry struct {
 	*fakeRegistry
 	rl *release
 
 	mu       sync.Mutex
-	disabled map[string]string // address -> version running when it was disabled
+	disabled map[string]time.Time // address -> its version file's mtime when it was disabled
+}
+
+// deployedAt returns when the instance's version file was last written.
+func (r *reregisteringRegistry) deployedAt(addr string) time.Time {
+	fi, err := os.Stat(r.rl.versionFile(addr))
+	if err != nil {
+		r.rl.t.Errorf("reading the version file of %s: %v", addr, err)
+		return time.Time{}
+	}
+	return fi.ModTime()
 }
 
 func (r *reregisteringRegistry) Instances(ctx context.Context, svc providers.ServiceKey) ([]providers.Instance, error) {
 	r.mu.Lock()
-	for addr, v := range r.disabled {
-		if now := r.rl.version(addr); now != v {
+	for addr, at := range r.disabled {
+		if !r.deployedAt(addr).Equal(at) {
 			r.fakeRegistry.mu.Lock()
 			r.fakeRegistry.instances[addr].Enabled = true
 			r.fakeRegistry.mu.Unlock()
-			r.log.add("nacos.%s registered %s at %s", r.name, addr, now)
+			r.log.add("nacos.%s registered %s at %s", r.name, addr, r.rl.version(addr))
 			delete(r.disabled, addr)
 		}
 	}
@@ -48,7 +59,7 @@ func (r *reregisteringRegistry) SetInstanceEnabled(ctx context.Context, inst pro
 	if enabled {
 		delete(r.disabled, inst.Address)
 	} else {
-		r.disabled[inst.Address] = r.rl.version(inst.Address)
+		r.disabled[inst.Address] = r.deployedAt(inst.Address)
 	}
 	return r.fakeRegistry.SetInstanceEnabled(ctx, inst, enabled)
 }
@@ -57,7 +68,7 @@ func TestRollbackDrainsReregisteredInstance(t *testing.T) {
 	rl := newRelease(t, releaseOptions{})
 	a, b := rl.addrs[0], rl.addrs[1]
 	rl.failHealth(b, "2.0.0")
-	reg := &reregisteringRegistry{fakeRegistry: rl.reg, rl: rl, disabled: map[string]string{}}
+	reg := &reregisteringRegistry{fakeRegistry: rl.reg, rl: rl, disabled: map[string]time.Time{}}
 	first := unit("1", a, "a", ms(50))
 	steps := append(first, unit("2", b, "b", ms(50), first[len(first)-1].ID)...)
 	events := &eventLog{}
