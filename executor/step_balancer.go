@@ -119,7 +119,16 @@ func (x *execution) switchMembers(ctx context.Context, st *planner.Step) ([]writ
 		}
 		addrs = append(addrs, addr)
 	}
-	sort.Strings(addrs)
+	// Raise before lowering: on a balancer that applies writes one at a time
+	// (HAProxy's runtime API), lowering the old members first would leave the pool
+	// with no serving member between two commands.
+	sort.Slice(addrs, func(i, j int) bool {
+		ri, rj := a.Weights[addrs[i]] > 0, a.Weights[addrs[j]] > 0
+		if ri != rj {
+			return ri
+		}
+		return addrs[i] < addrs[j]
+	})
 	var writes []write
 	err = inBatch(ctx, b, func() error {
 		for _, addr := range addrs {

@@ -158,7 +158,7 @@ func (f *fleet) stopLoad(l *demo.Load, min int64) []demo.Counts {
 	for _, c := range counts {
 		f.t.Logf("load %s", c)
 		if c.Failed > 0 {
-			f.t.Errorf("path %s: %d of %d requests failed, first at %v", c.Name, c.Failed, c.OK+c.Failed, stamps(c.FailedAt))
+			f.t.Errorf("path %s: %d of %d requests failed, first at %v: %v", c.Name, c.Failed, c.OK+c.Failed, stamps(c.FailedAt), c.Errors)
 		}
 		if c.OK < min {
 			f.t.Errorf("path %s: %d successful requests, want at least %d", c.Name, c.OK, min)
