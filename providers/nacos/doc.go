@@ -16,5 +16,6 @@
 //     Polaris v1.18.1. (Its console listing GET /naming/v1/instances hides the
 //     version and reads the store, ~50 ms a call at 10,000 instances.)
 //
-// See /work/shared/design/nacos-server.md for the facts behind these choices.
+// See the design note nacos-server.md and docs/design-notes.md for the facts
+// behind these choices.
 package nacos
