@@ -58,13 +58,16 @@ func (a *applyRun) execute(ctx context.Context, p *planner.Plan, provs planner.P
 	return a.report(p, res, runErr, interrupted)
 }
 
-// sink returns the progress view: JSON lines with -json, the live view when ANSI
-// output is allowed (stdout is a terminal), else one line per event.
+// sink returns the progress view: JSON lines with -json, the live view when
+// stdout is a terminal that can redraw lines (TERM is not "dumb"), else (CI, a
+// pipe, a file) one timestamped line per event. Colour plays no part: -no-color
+// and NO_COLOR leave the live view, which draws no colour.
 func (a *applyRun) sink() (executor.EventSink, func()) {
+	termName, _ := a.m.Getenv("TERM")
 	switch {
 	case a.flags.json:
 		return executor.JSONSink(a.m.Stdout), func() {}
-	case a.m.Color:
+	case a.m.StdoutIsTerminal && termName != "dumb":
 		v := executor.TTYSink(a.m.Stdout)
 		return v, func() { _ = v.Close() }
 	default:

@@ -36,14 +36,19 @@ type Streams struct {
 	Getenv func(string) (string, bool)
 	// Color allows ANSI colour in human output (commands also honour -no-color).
 	Color bool
+	// StdoutIsTerminal says that Stdout is a terminal: apply then draws its live
+	// progress view (unless TERM is "dumb") instead of one line per event.
+	StdoutIsTerminal bool
 }
 
 // OSStreams returns the process's standard streams and environment. Colour is on
 // when stdout is a terminal, TERM is not "dumb" and NO_COLOR is unset.
 func OSStreams() Streams {
 	_, noColor := os.LookupEnv("NO_COLOR")
-	color := term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("TERM") != "dumb" && !noColor
-	return Streams{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.LookupEnv, Color: color}
+	tty := term.IsTerminal(int(os.Stdout.Fd()))
+	color := tty && os.Getenv("TERM") != "dumb" && !noColor
+	return Streams{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.LookupEnv, Color: color,
+		StdoutIsTerminal: tty}
 }
 
 // Main runs nonstop with args (without the program name) and returns the exit code.

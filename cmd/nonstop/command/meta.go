@@ -29,6 +29,8 @@ type Meta struct {
 	Getenv func(string) (string, bool)
 	// Color allows ANSI colour in human output.
 	Color bool
+	// StdoutIsTerminal says that stdout is a terminal (Streams.StdoutIsTerminal).
+	StdoutIsTerminal bool
 
 	log     hclog.Logger
 	writers []*redact.Writer
@@ -45,7 +47,7 @@ func newMeta(s Streams) *Meta {
 	stdout, stderr := r.Writer(s.Stdout), r.Writer(s.Stderr)
 	m := &Meta{
 		Stdin: s.Stdin, Stdout: stdout, Stderr: stderr,
-		Redactor: r, Getenv: s.Getenv, Color: s.Color,
+		Redactor: r, Getenv: s.Getenv, Color: s.Color, StdoutIsTerminal: s.StdoutIsTerminal,
 		writers: []*redact.Writer{stdout, stderr},
 	}
 	m.log = NewLogger(stderr, s.Getenv)
