@@ -46,7 +46,7 @@
 // headers) are pinned by golden files; the answers parsed are the documented
 // response shapes of the four actions and the documented error body, replayed by an
 // httptest server (fixtures and their sources under testdata/). Not verified:
-// behaviour of the real service, such as whether SetVServerGroupAttribute keeps a
-// Description it is not sent, how fast ALB jobs apply, throttling, and regional
-// endpoint quirks.
+// behaviour of the real service, such as whether SetVServerGroupAttribute needs
+// Type and Description re-sent (they are), how fast ALB jobs apply, throttling, and
+// regional endpoint quirks.
 package aliyun
