@@ -17,23 +17,47 @@ import (
 // emitted holds the drafts' steps in emission order. When that is already the plan's
 // order (no dependency reorders services, no route stage was inserted) the steps are
 // numbered in place; otherwise they are copied. assemble returns the steps, the
-// indices each step waits for, and for each step the index in drafts of its service.
-func assemble(drafts []*serviceDraft, emitted []Step) ([]Step, [][]int32, []int32, diags.Diagnostics) {
+// indices each step waits for, and for each draft the span of its steps in the plan.
+//
+// Where each service's steps go and what its first stage waits for is worked out
+// first, service by service; the steps themselves are then numbered and linked in
+// chunks of services that run in parallel.
+func assemble(drafts []*serviceDraft, emitted []Step) ([]Step, [][]int32, []span, diags.Diagnostics) {
 	byName := make(map[string]*serviceDraft, len(drafts))
 	pos := make(map[*serviceDraft]int32, len(drafts))
-	total := 0
 	for i, d := range drafts {
 		byName[d.start.name] = d
 		pos[d] = int32(i)
-		for _, st := range d.stages {
-			for _, c := range st {
-				total += int(c.hi - c.lo)
-			}
-		}
 	}
 	order, ds := serviceOrder(drafts, byName)
 	if ds.HasErrors() {
 		return nil, nil, nil, ds
+	}
+
+	// spans[k] is where draft k's steps go; waits[o] the steps that the first stage of
+	// order[o] waits for, the last steps of its dependencies.
+	spans := make([]span, len(drafts))
+	waits := make([][]int32, len(order))
+	tails := make(map[string][]int32, len(drafts))
+	total := int32(0)
+	for o, d := range order {
+		var prev []int32
+		for _, dep := range d.start.svc.DependsOn {
+			prev = append(prev, tails[trimService(dep)]...)
+		}
+		waits[o] = prev
+		i := total
+		for _, st := range d.stages {
+			ends := make([]int32, 0, len(st))
+			for _, c := range st {
+				i += c.hi - c.lo
+				ends = append(ends, i-1)
+			}
+			prev = ends
+		}
+		tails[d.start.name] = prev
+		spans[pos[d]] = span{total, i}
+		total = i
 	}
 
 	steps := emitted
@@ -49,76 +73,76 @@ func assemble(drafts []*serviceDraft, emitted []Step) ([]Step, [][]int32, []int3
 	}
 	steps = steps[:total:total]
 
-	// Ids are cut from one string: name.1, name.2, ... per service in plan order.
-	idEnd := make([]int32, total)
-	buf := make([]byte, 0, total*16)
-	i := 0
-	for _, d := range order {
-		for n := 1; n <= d.count(); n++ {
-			buf = append(buf, d.start.name...)
-			buf = append(buf, '.')
-			buf = strconv.AppendInt(buf, int64(n), 10)
-			idEnd[i] = int32(len(buf))
-			i++
-		}
-	}
-	all := string(buf)
-
 	after := make([][]int32, total)
-	service := make([]int32, total)
 	// One-element After lists of steps inside a chain share these backing arrays.
 	ids := make([]string, total)
 	idx := make([]int32, total)
-	type tail struct {
-		ids []string
-		idx []int32
-	}
-	tails := make(map[string]tail, len(drafts)) // what a dependent service waits for
-	i = 0
-	begin := int32(0)
-	for _, d := range order {
-		name, k := d.start.name, pos[d]
-		var prev tail
-		for _, dep := range d.start.svc.DependsOn {
-			t := tails[trimService(dep)]
-			prev.ids = append(prev.ids, t.ids...)
-			prev.idx = append(prev.idx, t.idx...)
+	parallel(workers(len(order)), func(_, lo, hi int) {
+		// The ids of a chunk are cut from one string: name.1, name.2, ... per service.
+		size := 0
+		for _, d := range order[lo:hi] {
+			sp := spans[pos[d]]
+			size += int(sp.hi-sp.lo) * (len(d.start.name) + 1 + digits(int(sp.hi-sp.lo)))
 		}
-		for _, st := range d.stages {
-			ends := tail{make([]string, 0, len(st)), make([]int32, 0, len(st))}
-			for _, c := range st {
-				cur := prev
-				for range c.hi - c.lo {
-					s := &steps[i]
-					id := all[begin:idEnd[i]]
-					begin = idEnd[i]
-					s.ID = id
-					s.After = cur.ids
-					after[i] = cur.idx
-					service[i] = k
-					ids[i], idx[i] = id, int32(i)
-					cur = tail{ids[i : i+1 : i+1], idx[i : i+1 : i+1]}
-					i++
-				}
-				ends.ids = append(ends.ids, cur.ids[0])
-				ends.idx = append(ends.idx, cur.idx[0])
+		buf := make([]byte, 0, size)
+		for _, d := range order[lo:hi] {
+			sp := spans[pos[d]]
+			for n := 1; n <= int(sp.hi-sp.lo); n++ {
+				buf = strconv.AppendInt(append(append(buf, d.start.name...), '.'), int64(n), 10)
 			}
-			prev = ends
 		}
-		tails[name] = prev
+		all := string(buf)
+		for o := lo; o < hi; o++ {
+			d := order[o]
+			first := spans[pos[d]].lo
+			i := first
+			// The first stage waits for the dependencies; their ids are set below.
+			var prevIDs []string
+			prevIdx := waits[o]
+			for _, st := range d.stages {
+				endIDs, endIdx := make([]string, 0, len(st)), make([]int32, 0, len(st))
+				for _, c := range st {
+					cur, curIdx := prevIDs, prevIdx
+					for range c.hi - c.lo {
+						n := len(d.start.name) + 1 + digits(int(i-first)+1)
+						s := &steps[i]
+						s.ID, all = all[:n], all[n:]
+						s.After, after[i] = cur, curIdx
+						ids[i], idx[i] = s.ID, i
+						cur, curIdx = ids[i:i+1:i+1], idx[i:i+1:i+1]
+						i++
+					}
+					endIDs, endIdx = append(endIDs, cur[0]), append(endIdx, curIdx[0])
+				}
+				prevIDs, prevIdx = endIDs, endIdx
+			}
+		}
+	})
+	// The heads of every first stage wait for the last steps of the dependencies.
+	for o, d := range order {
+		if len(waits[o]) == 0 || len(d.stages) == 0 {
+			continue
+		}
+		w := make([]string, len(waits[o]))
+		for n, j := range waits[o] {
+			w[n] = ids[j]
+		}
+		i := spans[pos[d]].lo
+		for _, c := range d.stages[0] {
+			steps[i].After = w
+			i += c.hi - c.lo
+		}
 	}
-	return steps, after, service, ds
+	return steps, after, spans, ds
 }
 
-// count is the number of steps in the draft's stages.
-func (d *serviceDraft) count() int {
-	n := 0
-	for _, st := range d.stages {
-		for _, c := range st {
-			n += int(c.hi - c.lo)
-		}
+// digits is the number of decimal digits of n > 0.
+func digits(n int) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
 	}
-	return n
+	return d
 }
 
 // inOrder reports whether the services' chains, in order, cover the n emitted steps

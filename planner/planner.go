@@ -36,19 +36,19 @@ func MakePlan(cfg *lang.Config, live *Live, opts Options) (*Plan, diags.Diagnost
 		return nil, ds
 	}
 
-	drafts, bds := buildAll(cfg, live, names, opts)
-	ds = ds.Append(bds)
-	if ds.HasErrors() {
-		return nil, ds
-	}
-
 	// The fingerprints depend on the live state only: they are hashed meanwhile.
 	var prior map[string]string
 	var hashed sync.WaitGroup
 	hashed.Go(func() { prior = Fingerprints(liveSubset(live, names)) })
 	defer hashed.Wait()
 
-	steps, after, service, ods := assemble(drafts.list, drafts.steps)
+	drafts, bds := buildAll(cfg, live, names, opts)
+	ds = ds.Append(bds)
+	if ds.HasErrors() {
+		return nil, ds
+	}
+
+	steps, after, spans, ods := assemble(drafts.list, drafts.steps)
 	ds = ds.Append(ods)
 	if ds.HasErrors() {
 		return nil, ds
@@ -56,15 +56,16 @@ func MakePlan(cfg *lang.Config, live *Live, opts Options) (*Plan, diags.Diagnost
 	p := &Plan{FormatVersion: FormatVersion, Steps: steps}
 
 	starts := make([]*serviceModel, len(drafts.list))
+	scratch := make([]*serviceModel, len(drafts.list))
 	for i, d := range drafts.list {
-		starts[i] = d.start
+		starts[i], scratch[i] = d.start, d.scratch
 	}
-	finals, sds := replaySteps(starts, service, p.Steps, after)
+	_, changes, sds := replayPlan(starts, scratch, spans, p.Steps, after)
 	ds = ds.Append(sds)
 	if ds.HasErrors() {
 		return nil, ds
 	}
-	p.Changes = diffAll(starts, finals)
+	p.Changes = changes
 	p.Summary = summarize(p, after)
 	hashed.Wait()
 	p.Prior = Prior{Objects: prior, ConfigHash: cfg.Hash, Commit: opts.Commit}
@@ -124,11 +125,13 @@ func buildAll(cfg *lang.Config, live *Live, names []string, opts Options) (draft
 			estimate[w+1] += estimateSteps(cfg.Services[name])
 		}
 	}
-	all := make([]Step, estimate[len(estimate)-1])
-	arenas := make([]*arena, len(bounds)-1)
-	parallel(bounds, func(w, lo, hi int) {
-		a := &arena{steps: all[estimate[w]:estimate[w]:estimate[w+1]]}
-		arenas[w] = a
+	// The array of steps is large and takes a while to zero: it is allocated while the
+	// services are modelled and checked, which needs no room for steps.
+	var all []Step
+	var allocated sync.WaitGroup
+	allocated.Go(func() { all = make([]Step, estimate[len(estimate)-1]) })
+	starts := make([]*serviceModel, len(names))
+	parallel(bounds, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			svc := cfg.Services[names[i]]
 			start := newServiceModel(svc, live.Services[names[i]], opts.KnownVersions[names[i]])
@@ -136,12 +139,22 @@ func buildAll(cfg *lang.Config, live *Live, names []string, opts Options) (draft
 			if !sds.HasErrors() {
 				sds = sds.Append(precheck(start))
 			}
-			if sds.HasErrors() {
-				results[i].ds = sds
-				continue
+			results[i].ds = sds
+			if !sds.HasErrors() {
+				starts[i] = start
 			}
-			d, bds := buildService(cfg, start, a)
-			results[i] = result{d, sds.Append(bds)}
+		}
+	})
+	allocated.Wait()
+	arenas := make([]*arena, len(bounds)-1)
+	parallel(bounds, func(w, lo, hi int) {
+		a := &arena{steps: all[estimate[w]:estimate[w]:estimate[w+1]]}
+		arenas[w] = a
+		for i := lo; i < hi; i++ {
+			if starts[i] != nil {
+				d, bds := buildService(cfg, starts[i], a)
+				results[i] = result{d, results[i].ds.Append(bds)}
+			}
 		}
 	})
 
@@ -198,24 +211,6 @@ func (d *serviceDraft) shift(delta int32) {
 			st[i].hi += delta
 		}
 	}
-}
-
-// diffAll lists the changes of every service. Most plans change an instance's
-// version and a field or two besides, so room for two changes per instance is
-// made up front.
-func diffAll(starts, finals []*serviceModel) []Change {
-	n := 0
-	for _, m := range starts {
-		n += 2 * len(m.insts)
-	}
-	out := make([]Change, 0, n)
-	for i := range starts {
-		out = appendServiceDiff(out, starts[i], finals[i])
-	}
-	if len(out) == 0 {
-		return nil // a plan without changes has none, not an empty list
-	}
-	return out
 }
 
 // planTargets resolves Options.Targets to service names in declaration order.

@@ -52,7 +52,7 @@ func replaySteps(starts []*serviceModel, service []int32, steps []Step, after []
 	if ds.HasErrors() {
 		return nil, ds
 	}
-	// Bucket the level order by service: bucket k is rank[first[k]:first[k+1]].
+	// Bucket the level order by service: bucket k is byService[first[k]:first[k+1]].
 	first := make([]int32, len(starts)+2)
 	for _, i := range order {
 		first[service[i]+2]++
@@ -60,17 +60,17 @@ func replaySteps(starts []*serviceModel, service []int32, steps []Step, after []
 	for k := 1; k < len(first); k++ {
 		first[k] += first[k-1]
 	}
-	rank := make([]int32, len(order)) // positions in order, bucketed by service
+	byService := make([]int32, len(order)) // step indices in level order, bucketed by service
 	fill := slices.Clone(first[:len(first)-1])
-	for r, i := range order {
+	for _, i := range order {
 		k := service[i] + 1
-		rank[fill[k]] = int32(r)
+		byService[fill[k]] = int32(i)
 		fill[k]++
 	}
 	var found []rankedDiag
-	for _, r := range rank[first[0]:first[1]] {
-		s := &steps[order[r]]
-		found = append(found, rankedDiag{r, unsafe(s, fmt.Sprintf("service %q is not part of this plan", s.Service))})
+	for _, i := range byService[first[0]:first[1]] {
+		s := &steps[i]
+		found = append(found, rankedDiag{i, unsafe(s, fmt.Sprintf("service %q is not part of this plan", s.Service))})
 	}
 	finals := make([]*serviceModel, len(starts))
 	bounds := workers(len(starts))
@@ -79,28 +79,42 @@ func replaySteps(starts []*serviceModel, service []int32, steps []Step, after []
 		var part []rankedDiag
 		for k := lo; k < hi; k++ {
 			finals[k] = starts[k].clone()
-			part = replayService(finals[k], steps, order, rank[first[k+1]:first[k+2]], part)
+			part = replayService(finals[k], steps, byService[first[k+1]:first[k+2]], part)
 		}
 		parts[w] = part
 	})
 	found = slices.Concat(append([][]rankedDiag{found}, parts...)...)
-	slices.SortStableFunc(found, func(a, b rankedDiag) int { return int(a.rank - b.rank) })
-	for _, f := range found {
-		ds = ds.Append(f.diag)
-	}
-	return finals, ds
+	return finals, ds.Append(inLevelOrder(found, order))
 }
 
-// rankedDiag is a safety violation and the position in level order of its step.
+// rankedDiag is a safety violation and the index of its step.
 type rankedDiag struct {
-	rank int32
+	step int32
 	diag diags.Diagnostic
 }
 
-// replayService applies to m the steps order[r] for r in ranks, stopping at the
-// first violation, and appends the violations to found.
-func replayService(m *serviceModel, steps []Step, order []int, ranks []int32, found []rankedDiag) []rankedDiag {
-	if len(ranks) == 0 {
+// inLevelOrder returns the violations sorted by the position of their steps in
+// order, the level order; violations of one step keep their order.
+func inLevelOrder(found []rankedDiag, order []int) diags.Diagnostics {
+	if len(found) == 0 {
+		return nil
+	}
+	pos := make([]int32, len(order))
+	for r, i := range order {
+		pos[i] = int32(r)
+	}
+	slices.SortStableFunc(found, func(a, b rankedDiag) int { return int(pos[a.step] - pos[b.step]) })
+	var ds diags.Diagnostics
+	for _, f := range found {
+		ds = ds.Append(f.diag)
+	}
+	return ds
+}
+
+// replayService applies to m the steps steps[i] for i in idx, in that order, stopping
+// at the first violation, and appends the violations to found.
+func replayService(m *serviceModel, steps []Step, idx []int32, found []rankedDiag) []rankedDiag {
+	if len(idx) == 0 {
 		return found
 	}
 	var counts [4]int
@@ -112,8 +126,8 @@ func replayService(m *serviceModel, steps []Step, order []int, ranks []int32, fo
 		count = append(count, m.poolServing(bi))
 	}
 	routes := routeStates(m) // "provider/pool/route name" -> route has an up member
-	for _, r := range ranks {
-		s := &steps[order[r]]
+	for _, r := range idx {
+		s := &steps[r]
 		if err := m.applyStep(s); err != nil {
 			return append(found, rankedDiag{r, unsafe(s, err.Error())})
 		}

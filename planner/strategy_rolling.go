@@ -16,9 +16,11 @@ const defaultPropagation = 30 * time.Second
 // serviceDraft is one service's steps before they get ids: stages of parallel chains
 // of the steps in a.steps[lo:hi].
 type serviceDraft struct {
-	start  *serviceModel
-	stages []stage
-	lo, hi int32
+	start *serviceModel
+	// scratch is the builder's working copy of start, which the safety replay reuses.
+	scratch *serviceModel
+	stages  []stage
+	lo, hi  int32
 }
 
 // buildService builds the stages of one service with its strategy, then places the
@@ -42,7 +44,7 @@ func buildService(cfg *lang.Config, start *serviceModel, a *arena) (*serviceDraf
 			"The planner built a step it cannot apply to its own model of service "+svc.Name+": "+b.err.Error()+
 				". This is a bug in nonstop; please report it with the plan's inputs."))
 	}
-	return &serviceDraft{start: start, stages: b.stages, lo: lo, hi: int32(len(a.steps))}, ds
+	return &serviceDraft{start: start, scratch: b.m, stages: b.stages, lo: lo, hi: int32(len(a.steps))}, ds
 }
 
 // estimateSteps guesses how many steps a service of n instances needs: about eight

@@ -23,8 +23,9 @@
 //   - weight is the member's ratio, {"ratio": N}, from 1 to 65535. It steers traffic
 //     only when the pool's load-balancing mode is a ratio mode (ratio-member,
 //     ratio-session, ratio-least-connections-member, ...); in round-robin it is
-//     stored and ignored. F5 has no ratio 0, so weight 0 is refused: take a member
-//     out of traffic with state drain.
+//     stored and ignored. F5 has no ratio 0, so weight 0 (a blue-green or canary
+//     switch taking a group out of traffic) is written as state drain with the
+//     ratio kept; the planner drains F5 members by state anyway, like HAProxy's.
 //   - ready is {"session": "user-enabled", "state": "user-up"} (Enabled);
 //   - drain is {"session": "user-disabled", "state": "user-up"} (Disabled: no new
 //     connections, existing ones and persistent sessions continue). "state" is sent

@@ -193,9 +193,18 @@ func (f *F5) memberFor(ctx context.Context, pool, address string) (poolMember, e
 // SetMemberWeight sets the ratio (1 to 65535) of the member with this address. The
 // ratio steers traffic only when the pool uses a ratio load-balancing mode. F5 has
 // no ratio 0: taking a member out of traffic is state drain.
+//
+// F5 ratios go from 1 to 65535, so weight 0 — how blue-green and canary switches
+// take a group out of traffic — is expressed as the member's drain state (session
+// user-disabled: no new connections, existing ones finish) with its ratio kept; it
+// reads back as state drain. A later weight above 0 in a switch comes with state
+// ready, which the executor sends.
 func (f *F5) SetMemberWeight(ctx context.Context, pool, address string, weight int) error {
+	if weight == 0 {
+		return f.SetMemberState(ctx, pool, address, providers.StateDrain)
+	}
 	if weight < 1 || weight > 65535 {
-		return f.errorf("pool %q member %s: weight %d cannot be expressed: F5 pool member ratios go from 1 to 65535; use state drain to take a member out of traffic", pool, address, weight)
+		return f.errorf("pool %q member %s: weight %d cannot be expressed: F5 pool member ratios go from 1 to 65535", pool, address, weight)
 	}
 	m, err := f.memberFor(ctx, pool, address)
 	if err != nil {

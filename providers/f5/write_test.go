@@ -99,8 +99,7 @@ func TestSetMemberWeight(t *testing.T) {
 	}{
 		"ratio 7":   {weight: 7},
 		"max":       {weight: 65535},
-		"zero":      {weight: 0, wantErr: `f5.lb: pool "web" member 10.0.0.1:8080: weight 0 cannot be expressed: F5 pool member ratios go from 1 to 65535; use state drain to take a member out of traffic`},
-		"negative":  {weight: -1, wantErr: `weight -1 cannot be expressed`},
+		"negative":  {weight: -1, wantErr: `f5.lb: pool "web" member 10.0.0.1:8080: weight -1 cannot be expressed: F5 pool member ratios go from 1 to 65535`},
 		"too large": {weight: 65536, wantErr: `weight 65536 cannot be expressed`},
 	}
 	for name, tt := range tests {
@@ -129,6 +128,23 @@ func TestSetMemberWeight(t *testing.T) {
 			assertMember(t, p, "10.0.0.1:8080", func(m providers.Member) any { return m.Weight }, tt.weight)
 		})
 	}
+}
+
+// TestSetMemberWeightZeroDrains expresses weight 0 as the drain state (F5 has no
+// ratio 0): one PATCH disabling the session, the ratio kept, read back as drain.
+func TestSetMemberWeightZeroDrains(t *testing.T) {
+	fake := newFakeBigIP(t, false)
+	p := newProvider(t, fake, nil)
+	if err := p.SetMemberWeight(context.Background(), "web", "10.0.0.1:8080", 0); err != nil {
+		t.Fatal(err)
+	}
+	got := fake.seen()
+	want := request{Method: "PATCH", Path: "/mgmt/tm/ltm/pool/~Common~web/members/~Common~10.0.0.1:8080",
+		Token: "TOKEN1", ContentType: "application/json", Body: `{"session":"user-disabled","state":"user-up"}`}
+	if d := cmp.Diff(want, got[len(got)-1]); d != "" {
+		t.Errorf("PATCH (-want +got):\n%s", d)
+	}
+	assertMember(t, p, "10.0.0.1:8080", func(m providers.Member) any { return m.State }, providers.StateDrain)
 }
 
 // TestWriteErrors names provider, pool and member, and carries the device's message.
