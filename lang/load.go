@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -74,7 +76,7 @@ func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 // directory lies.
 func LoadFiles(dir string, files map[string][]byte, opts LoadOptions) (*Config, diags.Diagnostics) {
 	l := newLoader(dir, opts)
-	names := sortedKeys(files)
+	names := slices.Sorted(maps.Keys(files))
 	l.cfg.Hash = hashFiles(names, files)
 
 	var bodies []*hcl.BodyContent

@@ -1,8 +1,10 @@
 package lang
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,7 +18,7 @@ func TestLoadDir(t *testing.T) {
 		t.Fatal(d.Error())
 	}
 	want := []string{"testdata/multi/providers.ns.hcl", "testdata/multi/services.ns.hcl", "testdata/multi/variables.ns.hcl"}
-	if diff := cmp.Diff(want, sortedKeys(cfg.Sources)); diff != "" {
+	if diff := cmp.Diff(want, slices.Sorted(maps.Keys(cfg.Sources))); diff != "" {
 		t.Errorf("sources (-want +got):\n%s", diff)
 	}
 	s := cfg.Services["api"]

@@ -1,6 +1,9 @@
 package lang
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -152,7 +155,7 @@ func (l *loader) decodeMatch(b *hcl.Block) RouteMatch {
 	}
 	if a := content.Attributes["header"]; a != nil {
 		m.Header, headersOK = l.stringMap(a)
-		for _, k := range sortedKeys(m.Header) {
+		for _, k := range slices.Sorted(maps.Keys(m.Header)) {
 			if k == "" {
 				l.errorf(a.Expr.Range(), "Invalid route match", "A header name must not be empty.")
 			}

@@ -2,6 +2,8 @@ package lang
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -61,7 +63,7 @@ func (l *loader) decodeState(b *hcl.Block) *StateBackend {
 	schema, known := stateSchemas[kind]
 	if !known {
 		l.errorf(b.LabelRanges[0], "Invalid state backend",
-			"There is no state backend %q; use %s.%s", kind, quotedList(sortedKeys(stateSchemas)), didYouMean(kind, sortedKeys(stateSchemas)))
+			"There is no state backend %q; use %s.%s", kind, quotedList(slices.Sorted(maps.Keys(stateSchemas))), didYouMean(kind, slices.Sorted(maps.Keys(stateSchemas))))
 		return nil
 	}
 	content, d := b.Body.Content(schema)

@@ -1,6 +1,9 @@
 package lang
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -98,7 +101,7 @@ var ProviderSchemas = map[string]ProviderSchema{
 // bodySchema returns the HCL schema of a provider block of this kind.
 func (ps ProviderSchema) bodySchema() *hcl.BodySchema {
 	s := &hcl.BodySchema{}
-	for _, name := range sortedKeys(ps.Attributes) {
+	for _, name := range slices.Sorted(maps.Keys(ps.Attributes)) {
 		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: name, Required: ps.Attributes[name].Required})
 	}
 	return s
@@ -111,7 +114,7 @@ func (l *loader) decodeProviders(blocks []*hcl.Block) {
 		ps, known := ProviderSchemas[kind]
 		if !known {
 			l.errorf(b.LabelRanges[0], "Invalid provider kind",
-				"There is no provider kind %q; use %s.%s", kind, quotedList(sortedKeys(ProviderSchemas)), didYouMean(kind, sortedKeys(ProviderSchemas)))
+				"There is no provider kind %q; use %s.%s", kind, quotedList(slices.Sorted(maps.Keys(ProviderSchemas))), didYouMean(kind, slices.Sorted(maps.Keys(ProviderSchemas))))
 			continue
 		}
 		if !hclsyntax.ValidIdentifier(name) {
@@ -128,7 +131,7 @@ func (l *loader) decodeProviders(blocks []*hcl.Block) {
 		content, d := b.Body.Content(ps.bodySchema())
 		l.diags = l.diags.Append(d)
 		valid := hcl.Attributes{} // set, and good so far: the kind's checks look at these only
-		for _, an := range sortedKeys(ps.Attributes) {
+		for _, an := range slices.Sorted(maps.Keys(ps.Attributes)) {
 			as := ps.Attributes[an]
 			if as.Sensitive {
 				p.Sensitive[an] = true

@@ -2,6 +2,8 @@ package lang
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -62,14 +64,14 @@ func (l *loader) checkNamedRef(tr hcl.Traversal, root string) bool {
 	if root == "var" {
 		if _, ok := l.varNames[attr]; !ok {
 			l.errorf(rng, "Reference to undeclared input variable",
-				"An input variable named %q has not been declared.%s", attr, didYouMean(attr, sortedKeys(l.varNames)))
+				"An input variable named %q has not been declared.%s", attr, didYouMean(attr, slices.Sorted(maps.Keys(l.varNames))))
 			return false
 		}
 		return true
 	}
 	if _, ok := l.localNames[attr]; !ok {
 		l.errorf(rng, "Reference to undeclared local value",
-			"A local value named %q has not been declared.%s", attr, didYouMean(attr, sortedKeys(l.localNames)))
+			"A local value named %q has not been declared.%s", attr, didYouMean(attr, slices.Sorted(maps.Keys(l.localNames))))
 		return false
 	}
 	return true

@@ -2,6 +2,8 @@ package lang
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,7 +123,7 @@ func (l *loader) providerRef(slot string, a *hcl.Attribute, class ProviderClass)
 	ps, known := ProviderSchemas[ref.Kind]
 	if !known {
 		l.errorf(rng, "Invalid provider reference",
-			"There is no provider kind %q; use %s.%s", ref.Kind, quotedList(sortedKeys(ProviderSchemas)), didYouMean(ref.Kind, sortedKeys(ProviderSchemas)))
+			"There is no provider kind %q; use %s.%s", ref.Kind, quotedList(slices.Sorted(maps.Keys(ProviderSchemas))), didYouMean(ref.Kind, slices.Sorted(maps.Keys(ProviderSchemas))))
 		return ProviderRef{}, false
 	}
 	if _, ok := l.cfg.Providers[ref]; !ok {

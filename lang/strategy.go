@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -133,7 +135,7 @@ func (l *loader) decodeSteps(s *Service, strategy *hcl.Block, blocks []*hcl.Bloc
 			for _, n := range names {
 				if _, ok := s.Analyses[n.s]; !ok {
 					l.errorf(n.rng, "Reference to undeclared analysis",
-						"The service %q has no analysis %q.%s", s.Name, n.s, didYouMean(n.s, sortedKeys(s.Analyses)))
+						"The service %q has no analysis %q.%s", s.Name, n.s, didYouMean(n.s, slices.Sorted(maps.Keys(s.Analyses))))
 					continue
 				}
 				step.Analysis = append(step.Analysis, n.s)

@@ -2,7 +2,9 @@ package lang
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -144,7 +146,7 @@ func (l *loader) assignVarOption(opt string) {
 	v, ok := l.cfg.Variables[name]
 	if !ok {
 		l.diags = l.diags.Append(diags.Sourceless(diags.Error, "Value for undeclared variable",
-			fmt.Sprintf("A variable named %q was set with -var, but it is not declared.%s", name, didYouMean(name, sortedKeys(l.varNames)))))
+			fmt.Sprintf("A variable named %q was set with -var, but it is not declared.%s", name, didYouMean(name, slices.Sorted(maps.Keys(l.varNames))))))
 		return
 	}
 	l.assignRaw(v, raw, "-var "+name)
@@ -165,12 +167,12 @@ func (l *loader) loadVarFile(path string) {
 	}
 	attrs, d := f.Body.JustAttributes()
 	l.diags = l.diags.Append(d)
-	for _, name := range sortedKeys(attrs) {
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
 		a := attrs[name]
 		v, ok := l.cfg.Variables[name]
 		if !ok {
 			l.errorf(a.NameRange, "Value for undeclared variable",
-				"A variable named %q was set in %s, but it is not declared.%s", name, path, didYouMean(name, sortedKeys(l.varNames)))
+				"A variable named %q was set in %s, but it is not declared.%s", name, path, didYouMean(name, slices.Sorted(maps.Keys(l.varNames))))
 			continue
 		}
 		if val, ok := l.constant(a, v.Type); ok {

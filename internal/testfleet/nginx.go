@@ -2,12 +2,13 @@ package testfleet
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -158,7 +159,7 @@ func (n *Nginx) mainConf(pools map[string][]string) string {
 		fmt.Fprintf(&b, "    %s_temp_path %s;\n", kind, filepath.Join(n.Dir, "tmp_"+kind))
 	}
 	fmt.Fprintf(&b, "    include %s;\n    server {\n        listen %s;\n", n.UpstreamsFile, n.Addr())
-	for _, pool := range sortedKeys(pools) {
+	for _, pool := range slices.Sorted(maps.Keys(pools)) {
 		fmt.Fprintf(&b, "        location /%s/ {\n            proxy_pass http://$nonstop_%s;\n", pool, pool)
 		fmt.Fprintf(&b, "            proxy_next_upstream off;\n        }\n")
 	}
@@ -169,7 +170,7 @@ func (n *Nginx) mainConf(pools map[string][]string) string {
 // plainUpstreams renders pools the way an operator writes them by hand.
 func plainUpstreams(pools map[string][]string) string {
 	var b strings.Builder
-	for _, pool := range sortedKeys(pools) {
+	for _, pool := range slices.Sorted(maps.Keys(pools)) {
 		fmt.Fprintf(&b, "upstream %s {\n", pool)
 		for _, addr := range pools[pool] {
 			fmt.Fprintf(&b, "    server %s;\n", addr)
@@ -205,13 +206,4 @@ func stopProcessGroup(cmd *exec.Cmd, done <-chan struct{}) {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

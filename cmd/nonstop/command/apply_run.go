@@ -3,6 +3,8 @@ package command
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,7 +109,7 @@ func (a *applyRun) plannedReleases(p *planner.Plan, applyID string, started time
 		if s := a.cfg.Services[svc]; s != nil {
 			to = s.Version
 		}
-		fromText := strings.Join(sortedKeys(from[svc]), ", ")
+		fromText := strings.Join(slices.Sorted(maps.Keys(from[svc])), ", ")
 		if fromText == "" {
 			fromText = to // a repair: the version does not change
 		}
@@ -218,7 +220,7 @@ func writeServiceResult(b *strings.Builder, sr *executor.ServiceResult) {
 		fmt.Fprintf(b, "    failed step %s: %s\n", sr.FailedStep, sr.Error)
 	}
 	fmt.Fprintf(b, "    %d step(s) completed, %d never ran\n", len(sr.Completed), len(sr.NotRun))
-	for _, addr := range sortedKeys(sr.Deployed) {
+	for _, addr := range slices.Sorted(maps.Keys(sr.Deployed)) {
 		fmt.Fprintf(b, "    %s now runs %s\n", addr, sr.Deployed[addr])
 	}
 	for _, addr := range sr.Unknown {

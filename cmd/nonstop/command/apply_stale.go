@@ -2,6 +2,8 @@ package command
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,7 +26,7 @@ func staleObjects(prior map[string]string, live *planner.Live, versions ...strin
 		keys[k] = true
 	}
 	var out []string
-	for _, key := range sortedKeys(keys) {
+	for _, key := range slices.Sorted(maps.Keys(keys)) {
 		was, inPrior := prior[key]
 		is, inNow := now[key]
 		if was == is {
@@ -218,5 +220,5 @@ func (a *applyRun) knownVersions(p *planner.Plan) []string {
 		}
 	}
 	delete(seen, "")
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }

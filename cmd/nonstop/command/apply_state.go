@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,7 +93,7 @@ func (a *applyRun) closeInterrupted(ctx context.Context) error {
 			r.Result, r.Finished = state.ResultInterrupted, last
 		}
 	}
-	for _, svc := range sortedKeys(services) {
+	for _, svc := range slices.Sorted(maps.Keys(services)) {
 		a.st.History = append(a.st.History, state.Release{ID: prefix + svc, Service: svc,
 			Started: services[svc], Finished: last, Result: state.ResultInterrupted})
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/agext/levenshtein"
@@ -173,14 +172,4 @@ func (m *Meta) Parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 		m.Stderr.Write(out.Bytes())
 		return 1, true
 	}
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

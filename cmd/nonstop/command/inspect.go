@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -264,7 +266,7 @@ func routeMatchText(m providers.RouteMatch) string {
 	if len(m.ClientIP) > 0 {
 		parts = append(parts, "client_ip="+strings.Join(m.ClientIP, ","))
 	}
-	for _, k := range sortedKeys(m.Header) {
+	for _, k := range slices.Sorted(maps.Keys(m.Header)) {
 		parts = append(parts, "header="+k+":"+m.Header[k])
 	}
 	if len(parts) == 0 {

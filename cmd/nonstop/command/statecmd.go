@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,9 +127,9 @@ func writeState(w io.Writer, st *state.State) {
 	if len(st.Deployed) == 0 {
 		fmt.Fprintln(w, "  (none recorded)")
 	}
-	for _, svc := range sortedKeys(st.Deployed) {
+	for _, svc := range slices.Sorted(maps.Keys(st.Deployed)) {
 		fmt.Fprintf(w, "  %s\n", svc)
-		for _, addr := range sortedKeys(st.Deployed[svc]) {
+		for _, addr := range slices.Sorted(maps.Keys(st.Deployed[svc])) {
 			fmt.Fprintf(w, "    %-21s %s\n", addr, st.Deployed[svc][addr])
 		}
 	}

@@ -2,6 +2,8 @@ package command
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -88,7 +90,7 @@ func logConfig(trace func(string, ...any), cfg *lang.Config) {
 	for _, ref := range sortedProviderRefs(cfg) {
 		p := cfg.Providers[ref]
 		args := []any{"provider", ref.String(), "class", string(p.Class)}
-		for _, name := range sortedKeys(p.Attrs) {
+		for _, name := range slices.Sorted(maps.Keys(p.Attrs)) {
 			args = append(args, name, ctyString(p.Attrs[name]))
 		}
 		trace("provider configured", args...)
