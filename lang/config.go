@@ -20,6 +20,9 @@ type Config struct {
 	Sources map[string][]byte
 	// Hash is a hex SHA-256 over the files' names and contents (sorted by name).
 	Hash string
+	// Commit is the git commit the files were read from (LoadGitRef); "" when they
+	// were read from the work tree.
+	Commit string
 
 	Nonstop   *Nonstop
 	Variables map[string]*Variable

@@ -176,7 +176,10 @@ func (a *applyRun) run(ctx context.Context) int {
 			return 1
 		}
 	}
-	a.commit = gitCommit(a.dir)
+	a.commit = a.cfg.Commit // set when the configuration was read at -ref
+	if a.commit == "" {
+		a.commit = gitCommit(a.dir)
+	}
 
 	var (
 		p     *planner.Plan

@@ -23,12 +23,16 @@ type VarFlags struct {
 	Vars []string
 	// VarFiles are the files named by -var-file, in order.
 	VarFiles []string
+	// Ref is a git revision (-ref) to read the configuration at instead of the
+	// work tree; "" reads the work tree.
+	Ref string
 }
 
 // Register adds -var and -var-file (both repeatable) to fs.
 func (v *VarFlags) Register(fs *flag.FlagSet) {
 	fs.Var((*stringList)(&v.Vars), "var", "set a variable: -var 'name=value' (repeatable; later wins)")
 	fs.Var((*stringList)(&v.VarFiles), "var-file", "read variable values from an HCL file of name = value (repeatable)")
+	fs.StringVar(&v.Ref, "ref", "", "read the configuration as committed at this git `revision` (branch, tag, commit, HEAD~1) instead of the work tree; the plan and state record its commit")
 }
 
 // LoadOptions returns the loader options for these flags; getenv supplies the

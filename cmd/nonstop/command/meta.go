@@ -77,7 +77,15 @@ func (m *Meta) LoadConfig(dir string, vars VarFlags) (*lang.Config, diags.Diagno
 			fmt.Sprintf("%q is not a directory that nonstop can read: run the command in a directory of *.ns.hcl files or name one.", dir))}
 	}
 	log.Debug("loading configuration", "dir", dir, "vars", len(vars.Vars), "var_files", len(vars.VarFiles))
-	cfg, ds := lang.LoadDir(dir, vars.LoadOptions(m.Getenv))
+	var (
+		cfg *lang.Config
+		ds  diags.Diagnostics
+	)
+	if vars.Ref != "" {
+		cfg, ds = lang.LoadGitRef(dir, vars.Ref, vars.LoadOptions(m.Getenv))
+	} else {
+		cfg, ds = lang.LoadDir(dir, vars.LoadOptions(m.Getenv))
+	}
 	if cfg != nil {
 		m.Redactor.Add(cfg.SensitiveValues()...)
 		log.Debug("configuration loaded", "files", len(cfg.Sources), "services", len(cfg.ServiceNames),

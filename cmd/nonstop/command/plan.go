@@ -107,7 +107,10 @@ func (m *Meta) makePlan(cfg *lang.Config, dir string, lf *liveFlags) (*planner.P
 	if ds.HasErrors() {
 		return nil, ds
 	}
-	commit := gitCommit(dir)
+	commit := cfg.Commit // set when the configuration was read at -ref
+	if commit == "" {
+		commit = gitCommit(dir)
+	}
 	log := m.Logger("plan")
 	log.Debug("planning", "services", len(lf.services(cfg)), "commit", commit)
 	known, kds := m.deployedVersions(cfg, dir)
