@@ -53,16 +53,8 @@ func runDrift(m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
-	dir, ok := m.configDir(fs)
+	cfg, dir, ds, ok := m.loadLiveConfig(fs, vars, &lf)
 	if !ok {
-		return 1
-	}
-	cfg, ds := m.LoadConfig(dir, vars)
-	if !ds.HasErrors() {
-		ds = ds.Append(lf.Check(cfg))
-	}
-	if ds.HasErrors() {
-		m.ShowDiagnostics(ds, Sources(cfg, dir))
 		return 1
 	}
 	provs, live, rds := m.openAndRefresh(context.Background(), cfg, lf.RefreshOptions())

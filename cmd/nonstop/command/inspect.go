@@ -51,13 +51,8 @@ func runInspect(m *Meta, args []string) int {
 	if code, done := m.Parse(fs, args); done {
 		return code
 	}
-	dir, ok := m.configDir(fs)
+	cfg, dir, ds, ok := m.loadLiveConfig(fs, vars, &lf)
 	if !ok {
-		return 1
-	}
-	cfg, ds := m.LoadConfig(dir, vars)
-	if ds.HasErrors() {
-		m.ShowDiagnostics(ds, Sources(cfg, dir))
 		return 1
 	}
 	provs, live, rds := m.openAndRefresh(context.Background(), cfg, lf.RefreshOptions())

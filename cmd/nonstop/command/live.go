@@ -114,6 +114,26 @@ func (m *Meta) openAndRefresh(ctx context.Context, cfg *lang.Config, opts planne
 	return provs, live, ds
 }
 
+// loadLiveConfig loads the configuration of a command that reads live state, from
+// the directory argument of fs, and checks its -target flags. It shows the
+// diagnostics and returns ok false when there are errors; warnings are returned for
+// the caller to show with its own.
+func (m *Meta) loadLiveConfig(fs *flag.FlagSet, vars VarFlags, lf *liveFlags) (cfg *lang.Config, dir string, ds diags.Diagnostics, ok bool) {
+	dir, ok = m.configDir(fs)
+	if !ok {
+		return nil, "", nil, false
+	}
+	cfg, ds = m.LoadConfig(dir, vars)
+	if !ds.HasErrors() {
+		ds = ds.Append(lf.Check(cfg))
+	}
+	if ds.HasErrors() {
+		m.ShowDiagnostics(ds, Sources(cfg, dir))
+		return nil, dir, ds, false
+	}
+	return cfg, dir, ds, true
+}
+
 // closeProviders closes provs, logging what fails to close: the command's result
 // does not depend on it.
 func (m *Meta) closeProviders(provs planner.Providers) {

@@ -60,16 +60,8 @@ func runPlan(m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
-	dir, ok := m.configDir(fs)
+	cfg, dir, ds, ok := m.loadLiveConfig(fs, vars, &lf)
 	if !ok {
-		return 1
-	}
-	cfg, ds := m.LoadConfig(dir, vars)
-	if !ds.HasErrors() {
-		ds = ds.Append(lf.Check(cfg))
-	}
-	if ds.HasErrors() {
-		m.ShowDiagnostics(ds, Sources(cfg, dir))
 		return 1
 	}
 	plan, pds := m.makePlan(cfg, dir, &lf)
