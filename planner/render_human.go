@@ -19,7 +19,7 @@ const NoChangesMessage = "No changes. Live state matches the configuration."
 // estimated wall time. The output depends only on the plan.
 func RenderHuman(w io.Writer, p *Plan) error {
 	bw := bufio.NewWriter(w)
-	if !planHasWork(p) {
+	if !p.HasChanges() {
 		fmt.Fprintln(bw, NoChangesMessage)
 		return bw.Flush()
 	}
@@ -45,22 +45,6 @@ func RenderHuman(w io.Writer, p *Plan) error {
 	fmt.Fprintln(bw, planSummaryLine(p.Summary))
 	fmt.Fprintf(bw, "Estimated wall time: %s (waits on the critical path)\n", time.Duration(p.Summary.EstimatedWall))
 	return bw.Flush()
-}
-
-// planHasWork reports whether the plan changes anything.
-func planHasWork(p *Plan) bool {
-	if p == nil {
-		return false
-	}
-	if len(p.Steps) > 0 {
-		return true
-	}
-	for _, c := range p.Changes {
-		if c.Action != NoOp && c.Action != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // planSummaryLine returns "Plan: 2 instances to upgrade, 4 weight changes, 1 route change."

@@ -27,7 +27,7 @@ func RenderMarkdown(p *Plan, maxChars int) []string {
 		maxChars = DefaultMarkdownMaxChars
 	}
 	maxChars = max(maxChars, minMarkdownMaxChars)
-	if !planHasWork(p) {
+	if !p.HasChanges() {
 		return []string{"**Plan:** " + NoChangesMessage + "\n"}
 	}
 	summary := "**Plan:**" + strings.TrimPrefix(planSummaryLine(p.Summary), "Plan:") +

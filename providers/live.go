@@ -1,6 +1,9 @@
 package providers
 
-import "errors"
+import (
+	"errors"
+	"net/netip"
+)
 
 // ErrConflict is returned by a compare-and-swap write whose expected value is stale.
 var ErrConflict = errors.New("conflict: the stored value changed")
@@ -45,6 +48,16 @@ type Member struct {
 type RouteMatch struct {
 	ClientIP []string          `json:"client_ip,omitempty"`
 	Header   map[string]string `json:"header,omitempty"`
+}
+
+// ValidClientIP reports whether s is a client_ip a route can match: a CIDR
+// ("10.8.0.0/16") or a single address ("10.8.0.7").
+func ValidClientIP(s string) bool {
+	if _, err := netip.ParsePrefix(s); err == nil {
+		return true
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // Route sends matching requests in a pool to the members serving one version.

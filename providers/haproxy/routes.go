@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"regexp"
 	"slices"
 	"sort"
@@ -157,10 +156,8 @@ func (h *HAProxy) routeEntries(r providers.Route) (file string, keys []string, e
 			return "", nil, fmt.Errorf("route %q matches client_ip but routes_ip_map is not set", r.Name)
 		}
 		for _, c := range r.Match.ClientIP {
-			if _, err := netip.ParsePrefix(c); err != nil {
-				if _, err := netip.ParseAddr(c); err != nil {
-					return "", nil, fmt.Errorf("route %q: invalid client_ip %q", r.Name, c)
-				}
+			if !providers.ValidClientIP(c) {
+				return "", nil, fmt.Errorf("route %q: invalid client_ip %q", r.Name, c)
 			}
 			keys = append(keys, c)
 		}

@@ -83,16 +83,25 @@ func (n *Nginx) errorf(format string, args ...any) error {
 	return fmt.Errorf("nginx.%s: "+format, append([]any{n.name}, args...)...)
 }
 
-// Pool reads the upstreams file and returns a pool's members as written there.
-// Open-source nginx reports no per-member sessions, so Sessions is nil.
-func (n *Nginx) Pool(ctx context.Context, pool string) ([]providers.Member, error) {
+// readPool reads the upstreams file and returns one pool as written there.
+func (n *Nginx) readPool(name string) (*pool, error) {
 	f, _, err := n.load()
 	if err != nil {
 		return nil, err
 	}
-	p := f.findPool(pool)
+	p := f.findPool(name)
 	if p == nil {
-		return nil, n.errorf("pool %q is not an upstream in %s", pool, n.file)
+		return nil, n.errorf("pool %q is not an upstream in %s", name, n.file)
+	}
+	return p, nil
+}
+
+// Pool reads the upstreams file and returns a pool's members as written there.
+// Open-source nginx reports no per-member sessions, so Sessions is nil.
+func (n *Nginx) Pool(ctx context.Context, pool string) ([]providers.Member, error) {
+	p, err := n.readPool(pool)
+	if err != nil {
+		return nil, err
 	}
 	return p.live(), nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"regexp"
 	"slices"
 	"sort"
@@ -88,10 +87,8 @@ func validateRoute(r providers.Route) error {
 		return fmt.Errorf("route %q matches nothing: give client_ip or header", r.Name)
 	}
 	for _, c := range r.Match.ClientIP {
-		if _, err := netip.ParsePrefix(c); err != nil {
-			if _, err := netip.ParseAddr(c); err != nil {
-				return fmt.Errorf("route %q: invalid client_ip %q", r.Name, c)
-			}
+		if !providers.ValidClientIP(c) {
+			return fmt.Errorf("route %q: invalid client_ip %q", r.Name, c)
 		}
 	}
 	for h, v := range r.Match.Header {

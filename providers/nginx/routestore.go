@@ -11,13 +11,9 @@ import (
 // pool's $nonstop_<pool> map really selects, with the match read from their geo and
 // map blocks and the version from their comment.
 func (n *Nginx) Routes(ctx context.Context, pool string) ([]providers.Route, error) {
-	f, _, err := n.load()
+	p, err := n.readPool(pool)
 	if err != nil {
 		return nil, err
-	}
-	p := f.findPool(pool)
-	if p == nil {
-		return nil, n.errorf("pool %q is not an upstream in %s", pool, n.file)
 	}
 	out := make([]providers.Route, 0, len(p.routes))
 	for _, r := range p.routes {
