@@ -77,6 +77,11 @@ const (
 	// (Args.Weights); a weight above zero also puts the member in state ready. Blue-green
 	// uses it to swap traffic between groups, canary to move traffic in steps.
 	BalancerSwitch StepKind = "balancer.switch"
+	// WaitServing waits until every balancer in Args.Members reports the member
+	// healthy by its own checks (HAProxy UP, F5 available, SLB/ALB healthy), bounded
+	// by Args.Duration: a restarted member counts as serving only once the balancer
+	// that routes to it says so.
+	WaitServing StepKind = "wait.serving"
 )
 
 // Step is one operation. A step runs once every step in After has completed.
@@ -119,7 +124,7 @@ type StepArgs struct {
 
 	Route    *providers.Route `json:"route,omitempty"`
 	Analysis []string         `json:"analysis,omitempty"`
-	// Members are the drained members a wait.drain watches ("provider/pool/address").
+	// Members are the members a wait.drain or wait.serving watches ("provider/pool/address").
 	Members []string `json:"members,omitempty"`
 	// Weights are the member weights of a balancer.switch, by address.
 	Weights map[string]int `json:"weights,omitempty"`

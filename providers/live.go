@@ -42,6 +42,39 @@ type Member struct {
 	State   MemberState `json:"state"`
 	// Sessions is the number of in-flight sessions; nil where the LB cannot say.
 	Sessions *int `json:"sessions"`
+	// Health is the balancer's own verdict on the member from its active health
+	// checks (HAProxy's check, F5's monitor, SLB/ALB health checks): whether it
+	// would route to the member were it in traffic. HealthUnknown where the
+	// balancer has no active checks (nginx OSS). Observed, never written.
+	Health MemberHealth `json:"health,omitempty"`
+	// HealthDetail is the balancer's own words for the health ("DOWN 1/2 L7STS",
+	// "offline", "abnormal"), for error messages.
+	HealthDetail string `json:"health_detail,omitempty"`
+}
+
+// MemberHealth is a balancer's own view of a member's health.
+type MemberHealth string
+
+const (
+	// HealthUnknown: the balancer does not check members (nginx OSS routes to a
+	// member as soon as the reload that added it completes).
+	HealthUnknown MemberHealth = ""
+	// HealthUp: the balancer's checks pass; it routes to the member when its weight
+	// and state let it.
+	HealthUp MemberHealth = "up"
+	// HealthDown: the balancer's checks fail (or have not passed yet since the
+	// member came back); it does not route to the member whatever nonstop writes.
+	HealthDown MemberHealth = "down"
+)
+
+// Confirmed reports whether the balancer's own checks let it route to the member:
+// health up, or a balancer without checks.
+func (m Member) Confirmed() bool { return m.Health != HealthDown }
+
+// Serving reports whether the balancer routes new requests to the member as the
+// balancer itself sees it: weight above zero, state ready and health confirmed.
+func (m Member) Serving() bool {
+	return m.Weight > 0 && (m.State == StateReady || m.State == "") && m.Confirmed()
 }
 
 // RouteMatch matches requests by client IP (CIDRs) and/or headers.

@@ -17,6 +17,29 @@ type Factory struct {
 	// New configures a provider from its block's evaluated attributes. dir is the
 	// configuration directory, against which relative paths are resolved.
 	New func(cfg Settings) (Provider, error)
+	// Caps are what the planner must know about the kind's balancers.
+	Caps Capabilities
+}
+
+// Capabilities describe how a balancer kind behaves, so that the planner asks the
+// kind instead of switching on kind names.
+type Capabilities struct {
+	// DrainsByState: members leave traffic by a state change (HAProxy's "drain",
+	// F5's Disabled) rather than weight 0, and Pool reports in-flight sessions,
+	// which wait.drain watches.
+	DrainsByState bool
+	// HoldsRoutes: the kind can materialise routes (RouteStore).
+	HoldsRoutes bool
+	// ConfirmsServing: the balancer runs its own active health checks and reports
+	// their verdict in Member.Health. A restarted member counts as serving only once
+	// the balancer says so (the plan's wait.serving steps).
+	ConfirmsServing bool
+}
+
+// CapabilitiesOf returns the capabilities a kind registered; an unknown kind has none.
+func CapabilitiesOf(kind string) Capabilities {
+	f, _ := Lookup(kind)
+	return f.Caps
 }
 
 // Settings is what a Factory receives.

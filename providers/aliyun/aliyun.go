@@ -24,8 +24,8 @@ const (
 )
 
 func init() {
-	providers.Register(providers.Factory{Kind: KindSLB, New: NewSLB})
-	providers.Register(providers.Factory{Kind: KindALB, New: NewALB})
+	providers.Register(providers.Factory{Kind: KindSLB, New: NewSLB, Caps: providers.Capabilities{ConfirmsServing: true}})
+	providers.Register(providers.Factory{Kind: KindALB, New: NewALB, Caps: providers.Capabilities{ConfirmsServing: true}})
 }
 
 // Environment variables read when access_key_id or access_key_secret is empty, as

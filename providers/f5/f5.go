@@ -17,7 +17,8 @@ import (
 )
 
 func init() {
-	providers.Register(providers.Factory{Kind: "f5", New: New})
+	providers.Register(providers.Factory{Kind: "f5", New: New,
+		Caps: providers.Capabilities{DrainsByState: true, ConfirmsServing: true}})
 }
 
 // requestTimeout bounds one iControl REST request when the caller's context does not.

@@ -13,7 +13,8 @@ import (
 )
 
 func init() {
-	providers.Register(providers.Factory{Kind: "haproxy", New: New})
+	providers.Register(providers.Factory{Kind: "haproxy", New: New,
+		Caps: providers.Capabilities{DrainsByState: true, HoldsRoutes: true, ConfirmsServing: true}})
 }
 
 // HAProxy is an HAProxy driven through its runtime API.

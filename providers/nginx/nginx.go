@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	providers.Register(providers.Factory{Kind: "nginx", New: New})
+	providers.Register(providers.Factory{Kind: "nginx", New: New, Caps: providers.Capabilities{HoldsRoutes: true}})
 }
 
 // Nginx is an nginx whose upstreams nonstop owns through one file.
