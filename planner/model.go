@@ -35,6 +35,7 @@ type balancerModel struct {
 	name     string
 	provider string // "nginx.edge"
 	kind     string // "nginx"
+	caps     providers.Capabilities
 	pool     string
 	prefix   string // "provider/pool/", the prefix of its members' names
 	weight   *int
@@ -68,15 +69,11 @@ type memberModel struct {
 	initWeight int
 	state      providers.MemberState
 	needsDrain bool // drained on an LB that reports sessions; wait.drain has not run since
+	// unchecked: the balancer runs its own health checks and has not reported the
+	// member healthy since its instance was (re)started, or reports it down. Such a
+	// member does not count as serving, whatever nonstop wrote, until a wait.serving.
+	unchecked bool
 }
-
-// balancerDrainsByState reports whether a balancer kind drains members with a state
-// change (HAProxy's "drain", F5's Disabled) rather than weight 0, and reports
-// in-flight sessions (HAProxy scur, F5 serverside.curConns) for wait.drain.
-func balancerDrainsByState(kind string) bool { return kind == "haproxy" || kind == "f5" }
-
-// balancerHasRoutes reports whether a balancer kind can materialise routes.
-func balancerHasRoutes(kind string) bool { return kind == "nginx" || kind == "haproxy" }
 
 // newServiceModel copies a service's live state; known supplies versions the registry
 // does not reveal (service address -> version). The instances, their members and
@@ -101,7 +98,7 @@ func newServiceModel(svc *lang.Service, ls *LiveService, known map[string]string
 		provider := b.Provider.String()
 		bm := &bals[i]
 		*bm = balancerModel{name: b.Name, provider: provider, kind: b.Provider.Kind, pool: b.Pool,
-			prefix: provider + "/" + b.Pool + "/", weight: b.Weight}
+			caps: providers.CapabilitiesOf(b.Provider.Kind), prefix: provider + "/" + b.Pool + "/", weight: b.Weight}
 		if rs := ls.Routes[b.Name]; len(rs) > 0 {
 			bm.routes = make(map[string]*providers.Route, len(rs))
 			for j := range rs {
@@ -164,7 +161,8 @@ func newServiceModel(svc *lang.Service, ls *LiveService, known map[string]string
 					if mem.State == "" {
 						im.members[i].state = providers.StateReady
 					}
-					im.members[i].needsDrain = mem.Sessions != nil && *mem.Sessions > 0 && !memberServing(im.members[i])
+					im.members[i].unchecked = bals[i].caps.ConfirmsServing && mem.Health == providers.HealthDown
+					im.members[i].needsDrain = mem.Sessions != nil && *mem.Sessions > 0 && !memberRaised(im.members[i])
 				}
 			}
 			if m.index != nil {

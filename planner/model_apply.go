@@ -39,6 +39,8 @@ func (m *serviceModel) applyStep(s *Step) error {
 			}
 		}
 		return nil
+	case WaitServing:
+		return m.applyWaitServing(a.Members)
 	case WaitPropagation:
 		if a.Address == "" {
 			for _, im := range m.insts {
@@ -77,6 +79,10 @@ func (m *serviceModel) applyStep(s *Step) error {
 			return fmt.Errorf("deploys %s while it still takes traffic (%s)", im.addr, m.trafficReason(im))
 		}
 		im.version, im.known, im.up, im.healthy = a.Version, true, false, false
+		for bi := range im.members {
+			// The restarted process is unknown to the balancer's checks until they pass.
+			im.members[bi].unchecked = m.bals[bi].caps.ConfirmsServing
+		}
 	case WaitHealthy:
 		im.up, im.healthy = true, true
 		if m.registry && !im.registered {
@@ -93,25 +99,55 @@ func (m *serviceModel) applyStep(s *Step) error {
 	return nil
 }
 
+// applyWaitServing marks the members ("provider/pool/address") confirmed by their
+// balancers' own checks.
+func (m *serviceModel) applyWaitServing(members []string) error {
+	if len(members) == 0 {
+		return fmt.Errorf("watches no member")
+	}
+	for _, name := range members {
+		found := false
+		for bi := range m.bals {
+			prefix := m.bals[bi].prefix
+			if !strings.HasPrefix(name, prefix) {
+				continue
+			}
+			if im := m.byAddr(name[len(prefix):]); im != nil && im.members[bi].present {
+				if !m.bals[bi].caps.ConfirmsServing {
+					return fmt.Errorf("%s balancers do not report their members' health", m.bals[bi].kind)
+				}
+				im.members[bi].unchecked, found = false, true
+			}
+		}
+		if !found {
+			return fmt.Errorf("service %s has no member %s", m.name, name)
+		}
+	}
+	return nil
+}
+
 // applyBalancerStep applies a step that writes to balancer bi.
 func (m *serviceModel) applyBalancerStep(s *Step, bi int) error {
 	a := &s.Args
 	b := m.bals[bi]
-	drainsByState := balancerDrainsByState(b.kind)
+	drainsByState := b.caps.DrainsByState
 	setMember := func(addr string, weight *int, state providers.MemberState) error {
 		im := m.byAddr(addr)
 		if im == nil || !im.members[bi].present {
 			return fmt.Errorf("pool %s/%s has no member %s", b.provider, b.pool, addr)
 		}
 		mm := &im.members[bi]
-		was := memberServing(*mm)
+		was := memberRaised(*mm)
 		if weight != nil {
 			mm.weight = *weight
 		}
 		if state != "" {
 			mm.state = state
 		}
-		if was && !memberServing(*mm) && drainsByState {
+		if state == providers.StateMaint && b.caps.ConfirmsServing {
+			mm.unchecked = true // checks stop in maintenance and start over when it ends
+		}
+		if was && !memberRaised(*mm) && drainsByState {
 			mm.needsDrain = true
 		}
 		return nil
@@ -141,7 +177,7 @@ func (m *serviceModel) applyBalancerStep(s *Step, bi int) error {
 			}
 		}
 	case RouteSet, RouteDelete:
-		if !balancerHasRoutes(b.kind) {
+		if !b.caps.HoldsRoutes {
 			return fmt.Errorf("%s balancers cannot hold routes", b.kind)
 		}
 		if a.Route == nil {
@@ -170,7 +206,7 @@ func (m *serviceModel) trafficReason(im *instanceModel) string {
 		why = append(why, "the registry propagation wait has not run since it was disabled")
 	}
 	for _, mm := range im.members {
-		if memberServing(mm) {
+		if memberRaised(mm) {
 			why = append(why, fmt.Sprintf("weight %d in %s", mm.weight, mm.name))
 		}
 		if mm.needsDrain {

@@ -54,10 +54,15 @@ func (m *serviceModel) reset(from *serviceModel) {
 	}
 }
 
-// memberServing reports whether a member takes new traffic: weight above zero and ready.
-func memberServing(mm memberModel) bool {
+// memberRaised reports whether nonstop has put a member in traffic: weight above
+// zero and ready. The balancer may still hold it back (memberServing).
+func memberRaised(mm memberModel) bool {
 	return mm.present && mm.weight > 0 && mm.state == providers.StateReady
 }
+
+// memberServing reports whether a member takes new traffic as the balancer itself
+// sees it: raised, and confirmed by the balancer's own health checks.
+func memberServing(mm memberModel) bool { return memberRaised(mm) && !mm.unchecked }
 
 // registryServing reports whether the registry sends consumers to the instance.
 func (m *serviceModel) registryServing(im *instanceModel) bool {
@@ -71,7 +76,7 @@ func (m *serviceModel) takesTraffic(im *instanceModel) bool {
 		return true
 	}
 	for _, mm := range im.members {
-		if memberServing(mm) || mm.needsDrain {
+		if memberRaised(mm) || mm.needsDrain {
 			return true
 		}
 	}
@@ -129,7 +134,7 @@ func (m *serviceModel) fullyServing(im *instanceModel) bool {
 		return false
 	}
 	for bi, mm := range im.members {
-		if !memberServing(mm) || mm.weight != m.configuredWeight(bi, im) {
+		if !memberRaised(mm) || mm.weight != m.configuredWeight(bi, im) {
 			return false
 		}
 	}

@@ -248,7 +248,7 @@ func stepArgsSummary(s Step) []string {
 	}
 	if a.Duration != 0 {
 		d := time.Duration(a.Duration).String()
-		if s.Kind == WaitDrain {
+		if s.Kind == WaitDrain || s.Kind == WaitServing {
 			d = "up to " + d
 		}
 		out = append(out, d)

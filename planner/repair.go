@@ -134,10 +134,10 @@ func (b *builder) eachUnit(insts []*instanceModel, fn func(c *chain, im *instanc
 // drain on HAProxy), then the registry, then the propagation and drain waits.
 func (b *builder) drain(c *chain, im *instanceModel) {
 	for bi := range b.m.bals {
-		if !memberServing(im.members[bi]) {
+		if !memberRaised(im.members[bi]) {
 			continue
 		}
-		if balancerDrainsByState(b.m.bals[bi].kind) {
+		if b.m.bals[bi].caps.DrainsByState {
 			b.emit(c, b.memberStep(BalancerSetState, bi, im, StepArgs{State: providers.StateDrain}))
 		} else {
 			b.emit(c, b.memberStep(BalancerSetWeight, bi, im, StepArgs{Weight: b.a.intp(0)}))
@@ -224,6 +224,12 @@ func (b *builder) restore(c *chain, im *instanceModel) {
 // deployed and checked first when it is not), enabled and serving with its
 // configured weights. An instance already there gets no steps; one already at the
 // target version is only restored (after a health wait when it is not known healthy).
+//
+// Before a member goes back in traffic, a wait.serving waits for the balancer's own
+// checks to pass (they run while it is drained); a member whose checks only run in
+// traffic (HAProxy's maint) gets its wait.serving right after the restore. Either
+// way the chain ends with the member serving as the balancer sees it, so the next
+// batch is not drained before its replacement routes.
 func (b *builder) converge(c *chain, im *instanceModel) {
 	if im.atVersion(b.version) {
 		if !im.up {
@@ -233,8 +239,39 @@ func (b *builder) converge(c *chain, im *instanceModel) {
 		b.drain(c, im)
 		b.upgrade(c, im)
 	}
+	if !c.empty() {
+		b.confirm(c, im)
+	}
 	b.enable(c, im)
 	b.restore(c, im)
+	if !c.empty() {
+		b.confirm(c, im)
+	}
+}
+
+// confirm emits a wait.serving for the instance's members that a balancer with
+// its own health checks has not confirmed yet, when those checks run (not in
+// maintenance).
+func (b *builder) confirm(c *chain, im *instanceModel) {
+	var members []string
+	for bi, mm := range im.members {
+		if mm.present && mm.unchecked && mm.state != providers.StateMaint && b.m.bals[bi].caps.ConfirmsServing {
+			members = append(members, mm.name)
+		}
+	}
+	if len(members) > 0 {
+		b.emit(c, Step{Kind: WaitServing, Target: im.target,
+			Args: StepArgs{Address: im.addr, Group: im.group, Members: members, Duration: Duration(servingTimeout(b.m.svc))}})
+	}
+}
+
+// servingTimeout bounds a wait.serving: the health block's timeout, else 60s, the
+// same bound as the instance's own health check.
+func servingTimeout(svc *lang.Service) time.Duration {
+	if h := svc.Health; h != nil && h.Timeout > 0 {
+		return h.Timeout
+	}
+	return 60 * time.Second
 }
 
 // memberStep builds a balancer step on instance im's member of pool bi.

@@ -83,7 +83,7 @@ func (b *builder) routeOps(start *serviceModel) ([]routeOp, diags.Diagnostics) {
 	var ops []routeOp
 	svc := start.svc
 	for bi, bal := range start.bals {
-		if !balancerHasRoutes(bal.kind) {
+		if !bal.caps.HoldsRoutes {
 			if len(svc.Routes) > 0 {
 				ds = ds.Append(diags.Warningf(rangeOf(svc.Balancers[bi].DeclRange), "Routes not supported by balancer",
 					"Service %s declares routes, but %s balancers cannot hold them; balancer %q gets none.", svc.Name, bal.kind, bal.name))

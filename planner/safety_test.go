@@ -105,7 +105,7 @@ func desiredState(m *serviceModel) error {
 		return fmt.Errorf("no group serves")
 	}
 	for _, b := range m.bals {
-		if !balancerHasRoutes(b.kind) {
+		if !b.caps.HoldsRoutes {
 			continue
 		}
 		if len(b.routes) != len(m.svc.Routes) {
@@ -174,7 +174,16 @@ func TestCheckSafetyRejects(t *testing.T) {
 		"batches in parallel": {func(p *Plan) {
 			p.Steps[find(BalancerSetWeight, 4)].After, p.Steps[find(BalancerSetWeight, 6)].After = nil, nil
 		},
-			"Step order-service.34 (balancer.set_weight nginx.edge/order_backend/127.0.0.1:18084) is unsafe: it leaves pool nginx.edge/order_backend with 0 serving members; service order-service must keep at least 1."},
+			"Step order-service.37 (balancer.set_weight nginx.edge/order_backend/127.0.0.1:18084) is unsafe: it leaves pool nginx.edge/order_backend with 0 serving members; service order-service must keep at least 1."},
+		"serving unconfirmed": {func(p *Plan) {
+			for i := range p.Steps {
+				if p.Steps[i].Kind == WaitServing {
+					p.Steps[i].Kind, p.Steps[i].Args.Members = Pause, nil
+				}
+			}
+		},
+			// Group a is back in HAProxy by nonstop's writes but not by HAProxy's checks.
+			"Step order-service.38 (balancer.set_state haproxy.lb/order_tcp/127.0.0.1:18084) is unsafe: it leaves pool haproxy.lb/order_tcp with 0 serving members; service order-service must keep at least 1."},
 		"unknown after": {func(p *Plan) { p.Steps[3].After = []string{"order-service.99"} },
 			"Step order-service.4 runs after order-service.99, which is not in the plan."},
 		"cycle": {func(p *Plan) { p.Steps[0].After = []string{p.Steps[len(p.Steps)-1].ID} },

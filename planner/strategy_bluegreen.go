@@ -36,15 +36,9 @@ func (b *builder) blueGreen() {
 		}
 	}
 
-	// 1. Prepare the new group out of traffic: drain, deploy, health, verify.
-	b.eachUnit(newInsts, func(c *chain, im *instanceModel) {
-		if !im.atVersion(b.version) {
-			b.drain(c, im)
-			b.upgrade(c, im)
-		} else if !im.up {
-			b.healthy(c, im)
-		}
-	})
+	// 1. Prepare the new group out of traffic: drain, deploy, health, verify, and
+	// wait until every balancer's own checks pass, so the switch routes at once.
+	b.eachUnit(newInsts, b.prepare)
 	// 2. The registry enables the new group.
 	b.eachUnit(newInsts, b.enable)
 	// 3. Every balancer switches to the new group in one step.
@@ -79,6 +73,18 @@ func (b *builder) blueGreen() {
 	if !keep {
 		b.eachUnit(oldInsts, b.converge)
 	}
+}
+
+// prepare readies an instance out of traffic for a switch to it: drained, deployed,
+// healthy and verified, and confirmed by the balancers' own health checks.
+func (b *builder) prepare(c *chain, im *instanceModel) {
+	if !im.atVersion(b.version) {
+		b.drain(c, im)
+		b.upgrade(c, im)
+	} else if !im.up {
+		b.healthy(c, im)
+	}
+	b.confirm(c, im)
 }
 
 // liveGroups lists the groups with an instance that takes or serves traffic.

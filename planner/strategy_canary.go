@@ -30,14 +30,7 @@ func (b *builder) canary() {
 	}
 
 	// The canary group is upgraded out of traffic.
-	b.eachUnit(canaryInsts, func(c *chain, im *instanceModel) {
-		if !im.atVersion(b.version) {
-			b.drain(c, im)
-			b.upgrade(c, im)
-		} else if !im.up {
-			b.healthy(c, im)
-		}
-	})
+	b.eachUnit(canaryInsts, b.prepare)
 
 	steps := []lang.CanaryStep{{Weight: 100}}
 	if m.svc.Strategy != nil && len(m.svc.Strategy.Steps) > 0 {
@@ -91,7 +84,7 @@ func (b *builder) canaryWeights(canaryInsts, rest []*instanceModel, pct int) {
 	for bi := range m.bals {
 		var serving []*instanceModel
 		for _, im := range rest {
-			if memberServing(im.members[bi]) {
+			if memberRaised(im.members[bi]) {
 				serving = append(serving, im)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -100,7 +101,10 @@ func (h *HAProxy) servers(ctx context.Context, backend string) ([]server, error)
 
 // Pool lists a backend's servers as members, matched by address, with two calls:
 // `show servers state` (address, weight, admin and operational state) and
-// `show stat` (current sessions).
+// `show stat` (current sessions, status and last check). State is the admin state
+// nonstop writes (ready, drain, maint); Health is HAProxy's own verdict from its
+// checks: up while the server is running (or starting), down while it is stopped
+// (checks failed, or not passed `rise` times since the server came back).
 func (h *HAProxy) Pool(ctx context.Context, pool string) ([]providers.Member, error) {
 	srvs, err := h.servers(ctx, pool)
 	if err != nil {
@@ -110,32 +114,49 @@ func (h *HAProxy) Pool(ctx context.Context, pool string) ([]providers.Member, er
 	if err != nil {
 		return nil, h.errorf("backend %q: %v", pool, err)
 	}
-	sessions, err := parseStatSessions(out)
+	stats, err := parseStat(out)
 	if err != nil {
 		return nil, h.errorf("backend %q: %v", pool, err)
 	}
 	members := make([]providers.Member, 0, len(srvs))
 	for _, s := range srvs {
-		m := providers.Member{Pool: pool, Address: s.addr, Weight: s.uweight, State: memberState(s)}
-		if n, ok := sessions[s.name]; ok {
+		m := providers.Member{Pool: pool, Address: s.addr, Weight: s.uweight, State: memberState(s), Health: memberHealth(s)}
+		if st, ok := stats[s.name]; ok {
+			n := st.scur
 			m.Sessions = &n
+			m.HealthDetail = strings.TrimSpace(st.status + " " + st.check)
 		}
 		members = append(members, m)
 	}
 	return members, nil
 }
 
-// memberState maps HAProxy's admin and operational state onto nonstop's.
+// Operational states of srv_op_state (HAProxy's SRV_ST_*).
+const (
+	opStopped  = 0
+	opStarting = 1
+	opRunning  = 2
+	opStopping = 3
+)
+
+// memberState maps HAProxy's admin state onto nonstop's.
 func memberState(s server) providers.MemberState {
 	switch {
 	case s.admin&adminMaintMask != 0:
 		return providers.StateMaint
 	case s.admin&adminDrainMask != 0:
 		return providers.StateDrain
-	case s.opState == 0: // SRV_ST_STOPPED: health checks failed
-		return providers.StateDown
 	}
 	return providers.StateReady
+}
+
+// memberHealth maps HAProxy's operational state, which its health checks drive,
+// onto a health verdict. A server without checks is always running.
+func memberHealth(s server) providers.MemberHealth {
+	if s.opState == opRunning || s.opState == opStarting {
+		return providers.HealthUp
+	}
+	return providers.HealthDown
 }
 
 // serverFor finds the one server of a backend with the given address.

@@ -91,9 +91,10 @@ func TestHAProxyPoolReadsMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []providers.Member{
-		{Pool: "web", Address: b[0].Addr, Weight: 7, State: providers.StateReady, Sessions: zero()},
-		{Pool: "web", Address: b[1].Addr, Weight: 1, State: providers.StateDrain, Sessions: zero()},
-		{Pool: "web", Address: b[2].Addr, Weight: 1, State: providers.StateMaint, Sessions: zero()},
+		{Pool: "web", Address: b[0].Addr, Weight: 7, State: providers.StateReady, Sessions: zero(), Health: providers.HealthUp, HealthDetail: "no check"},
+		{Pool: "web", Address: b[1].Addr, Weight: 1, State: providers.StateDrain, Sessions: zero(), Health: providers.HealthUp, HealthDetail: "DRAIN"},
+		// Maintenance stops the server, and its checks.
+		{Pool: "web", Address: b[2].Addr, Weight: 1, State: providers.StateMaint, Sessions: zero(), Health: providers.HealthDown, HealthDetail: "MAINT"},
 	}
 	for name, api := range map[string]string{"unix": f.haproxy.SocketURL(), "tcp": f.haproxy.TCPURL()} {
 		got, err := newProvider(t, api, nil).Pool(ctx, "web")

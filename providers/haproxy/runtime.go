@@ -128,8 +128,15 @@ func parseServersState(out string) ([]server, error) {
 	return out2, nil
 }
 
-// parseStatSessions reads `show stat` CSV and returns scur by server name.
-func parseStatSessions(out string) (map[string]int, error) {
+// statLine is what nonstop reads of one server's `show stat` line.
+type statLine struct {
+	scur   int
+	status string // "UP", "DOWN", "UP 1/2", "DRAIN", "MAINT", "no check"
+	check  string // check_status: "L7OK", "L7STS", "L4CON", ...
+}
+
+// parseStat reads `show stat` CSV and returns the lines of servers by name.
+func parseStat(out string) (map[string]statLine, error) {
 	if !strings.HasPrefix(out, "# ") {
 		return nil, fmt.Errorf("%s", firstLine(out))
 	}
@@ -148,7 +155,13 @@ func parseStatSessions(out string) (map[string]int, error) {
 	if !okSv || !okScur {
 		return nil, fmt.Errorf("show stat has no svname or scur column")
 	}
-	sessions := map[string]int{}
+	field := func(rec []string, col string) string {
+		if i, ok := cols[col]; ok && i < len(rec) {
+			return rec[i]
+		}
+		return ""
+	}
+	lines := map[string]statLine{}
 	for _, rec := range recs[1:] {
 		if len(rec) <= max(sv, scur) || rec[sv] == "BACKEND" || rec[sv] == "FRONTEND" {
 			continue
@@ -157,9 +170,9 @@ func parseStatSessions(out string) (map[string]int, error) {
 		if err != nil {
 			return nil, fmt.Errorf("show stat: server %s has scur %q", rec[sv], rec[scur])
 		}
-		sessions[rec[sv]] = n
+		lines[rec[sv]] = statLine{scur: n, status: field(rec, "status"), check: field(rec, "check_status")}
 	}
-	return sessions, nil
+	return lines, nil
 }
 
 // firstLine returns the first non-empty line of an answer, HAProxy's error text.
