@@ -39,6 +39,23 @@
 // (the health monitor's verdict) to down, and anything else (up, unchecked,
 // checking) to ready.
 //
+// Health comes from the same members/stats answer, so it costs no extra call:
+// Member.Health is the member's status.availabilityState, the availability BIG-IP
+// derives from the member's and its node's monitors, and HealthDetail is that word
+// with status.statusReason ("offline: Pool member has been marked down by a
+// monitor"). available is up; offline (monitor down, parent node down, forced down)
+// and unavailable (a connection limit reached) are down; unknown is HealthUnknown
+// when the member has no monitor ("Pool member does not have service checking
+// enabled"), but down while a monitor has not answered yet (monitorStatus or member
+// state "checking", as right after a member comes back). A member the stats do not
+// list falls back on the member list's state (up; down and checking are down;
+// unchecked and user-down say nothing). Availability is independent of the
+// administrative state: a Disabled member (nonstop's drain) is still monitored and
+// reads available or offline. For F5, "serving" therefore means enabled (session
+// user-enabled, state user-up) and available: the monitors have passed since the
+// member came back. In a pool without a monitor BIG-IP confirms nothing, and an
+// enabled member counts as serving at once.
+//
 // Authentication: the provider logs in with POST /mgmt/shared/authn/login
 // ({"username", "password", "loginProviderName": "tmos"}) and sends the token in
 // X-F5-Auth-Token. It logs in again a tenth of the token's lifetime (at most a
@@ -56,7 +73,8 @@
 // Not verified against a real device: the exact error messages and codes of a
 // given BIG-IP version, how a version reads back a state it was just PATCHed to
 // (user-enabled may read back as monitor-enabled; both are ready here), the stats
-// key format on versions other than the documented 12.x to 14.x one, and the
-// behaviour of remote (LDAP, RADIUS, TACACS+) users, whose login provider may need a
-// name other than tmos.
+// key format on versions other than the documented 12.x to 14.x one, the exact
+// availability and reason a version gives a Forced Offline member or one whose
+// first monitor probe is pending, and the behaviour of remote (LDAP, RADIUS,
+// TACACS+) users, whose login provider may need a name other than tmos.
 package f5

@@ -123,9 +123,9 @@ func (f *F5) errorf(format string, args ...any) error {
 	return fmt.Errorf("f5.%s: "+format, append([]any{f.name}, args...)...)
 }
 
-// Pool lists a pool's members with one list call (GET .../members) and reads their
-// current server-side connections with one more (GET .../members/stats). A member's
-// weight is its ratio.
+// Pool lists a pool's members with one list call (GET .../members) and reads, with
+// one more (GET .../members/stats), their current server-side connections and the
+// monitor's verdict (see memberHealth). A member's weight is its ratio.
 func (f *F5) Pool(ctx context.Context, pool string) ([]providers.Member, error) {
 	ms, err := f.members(ctx, pool)
 	if err != nil {
@@ -134,15 +134,18 @@ func (f *F5) Pool(ctx context.Context, pool string) ([]providers.Member, error) 
 	pp, _ := f.poolPath(pool)
 	var stats memberStats
 	if err := f.getJSON(ctx, pp+"/members/stats", &stats); err != nil {
-		return nil, f.errorf("pool %q: member stats: %v", pool, err)
+		return nil, f.errorf("pool %q: member stats (connections and monitor status): %v", pool, err)
 	}
-	conns := stats.curConns()
+	byMember := stats.byMember()
 	out := make([]providers.Member, 0, len(ms))
 	for _, m := range ms {
 		pm := providers.Member{Pool: pool, Address: m.hostPort(), Weight: m.Ratio, State: m.memberState()}
-		if n, ok := conns[m.FullPath]; ok {
+		st := byMember[m.FullPath]
+		if cur, ok := st["serverside.curConns"]; ok && cur.Value != nil {
+			n := int(*cur.Value)
 			pm.Sessions = &n
 		}
+		pm.Health, pm.HealthDetail = memberHealth(st, m)
 		out = append(out, pm)
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,7 +136,9 @@ func TestPoolErrors(t *testing.T) {
 		"proxy page": {pool: "web", setup: func(f *fakeBigIP) { f.proxyError = true },
 			want: `HTTP 502 Bad Gateway: 502 Proxy Error`},
 		"stats refused": {pool: "web", setup: func(f *fakeBigIP) { f.stats["~Common~web"] = []byte(`[1,2]`) },
-			want: `f5.lb: pool "web": member stats: GET /mgmt/tm/ltm/pool/~Common~web/members/stats: the answer is not the expected JSON`},
+			want: `f5.lb: pool "web": member stats (connections and monitor status): GET /mgmt/tm/ltm/pool/~Common~web/members/stats: the answer is not the expected JSON`},
+		"stats unavailable": {pool: "web", setup: func(f *fakeBigIP) { f.statsStatus = http.StatusServiceUnavailable },
+			want: `f5.lb: pool "web": member stats (connections and monitor status): HTTP 503 Service Unavailable: Unable to process request /tm/ltm/pool/~Common~web/members/stats.  Service Unavailable.`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

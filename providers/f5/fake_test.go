@@ -45,6 +45,7 @@ type fakeBigIP struct {
 	pools       map[string][]map[string]any
 	stats       map[string][]byte
 	patchStatus int // when set, PATCH answers this status with state_400.json
+	statsStatus int // when set, GET .../members/stats answers this status with stats_503.json
 	proxyError  bool
 }
 
@@ -52,14 +53,16 @@ func newFakeBigIP(t *testing.T, tls bool) *fakeBigIP {
 	t.Helper()
 	f := &fakeBigIP{t: t, user: "nonstop", password: "s3cret", tokenTTL: 1200,
 		tokens: map[string]bool{}, pools: map[string][]map[string]any{}, stats: map[string][]byte{}}
-	var list struct {
-		Items []map[string]any `json:"items"`
+	for _, pool := range []string{"web", "static"} {
+		var list struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := json.Unmarshal(fixture(t, "members_"+pool+".json"), &list); err != nil {
+			t.Fatal(err)
+		}
+		f.pools["~Common~"+pool] = list.Items
+		f.stats["~Common~"+pool] = fixture(t, "members_"+pool+"_stats.json")
 	}
-	if err := json.Unmarshal(fixture(t, "members_web.json"), &list); err != nil {
-		t.Fatal(err)
-	}
-	f.pools["~Common~web"] = list.Items
-	f.stats["~Common~web"] = fixture(t, "members_web_stats.json")
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused TLS handshakes of TestTLSVerification
 	if tls {
@@ -175,6 +178,10 @@ func (f *fakeBigIP) pool(w http.ResponseWriter, r *http.Request, body []byte) {
 		b, _ := json.Marshal(map[string]any{"kind": "tm:ltm:pool:members:memberscollectionstate", "items": members})
 		f.answer(w, http.StatusOK, b)
 	case r.Method == http.MethodGet && sub == "members/stats":
+		if f.statsStatus != 0 {
+			f.answer(w, f.statsStatus, fixture(f.t, "stats_503.json"))
+			return
+		}
 		f.answer(w, http.StatusOK, f.stats[name])
 	case r.Method == http.MethodPatch && strings.HasPrefix(sub, "members/~"):
 		if f.patchStatus != 0 {

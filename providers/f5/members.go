@@ -117,17 +117,14 @@ type statValue struct {
 	Description string `json:"description"`
 }
 
-// curConns returns serverside.curConns by member full path ("/Common/10.0.0.1:80").
-// The full path comes from the entry's URL
-// (".../members/~Common~10.0.0.1:80/stats"), or else from nodeName and port.
-func (s memberStats) curConns() map[string]int {
-	out := make(map[string]int, len(s.Entries))
+// byMember returns each entry's statistics keyed by the member's full path
+// ("/Common/10.0.0.1:80"). The full path comes from the entry's URL
+// (".../members/~Common~10.0.0.1:80/stats"), or else from nodeName and port; an
+// entry with neither is left out.
+func (s memberStats) byMember() map[string]map[string]statValue {
+	out := make(map[string]map[string]statValue, len(s.Entries))
 	for key, e := range s.Entries {
 		st := e.NestedStats.Entries
-		cur, ok := st["serverside.curConns"]
-		if !ok || cur.Value == nil {
-			continue
-		}
 		full := memberPathFromStatsURL(key)
 		if full == "" {
 			node, port := st["nodeName"].Description, st["port"].Value
@@ -140,9 +137,77 @@ func (s memberStats) curConns() map[string]int {
 			}
 			full = fmt.Sprintf("%s%s%d", node, sep, *port)
 		}
-		out[full] = int(*cur.Value)
+		out[full] = st
 	}
 	return out
+}
+
+// curConns returns serverside.curConns by member full path (see byMember).
+func (s memberStats) curConns() map[string]int {
+	out := make(map[string]int, len(s.Entries))
+	for full, st := range s.byMember() {
+		if cur, ok := st["serverside.curConns"]; ok && cur.Value != nil {
+			out[full] = int(*cur.Value)
+		}
+	}
+	return out
+}
+
+// memberHealth is the monitor's verdict on a member, from its statistics (nil when
+// the stats do not list it) and, where they say nothing, from the member list's
+// state.
+//
+// The source is status.availabilityState, the availability BIG-IP itself derives
+// from the member's and its node's monitors ("available", "offline", "unknown",
+// "unavailable"), with status.statusReason in its own words. It is independent of
+// the administrative state (status.enabledState): a Disabled member (session
+// user-disabled, nonstop's drain) is still monitored and reads "available" or
+// "offline". The member list's state is not used first because it folds the
+// administrative Forced Offline ("user-down") into the same field and hides the
+// monitor there.
+//
+//   - available: up.
+//   - offline (marked down by a monitor, parent node down, forced down) and
+//     unavailable (a connection or rate limit reached): down, BIG-IP sends the
+//     member no new connections.
+//   - unknown: no monitor ("Pool member does not have service checking enabled",
+//     monitorStatus unchecked): HealthUnknown, BIG-IP routes to the member
+//     unchecked. But unknown while the monitor has not yet answered (monitorStatus or
+//     member state "checking", as right after a member comes back) is down: the
+//     member is monitored and has not passed yet.
+func memberHealth(st map[string]statValue, m poolMember) (providers.MemberHealth, string) {
+	avail := strings.ToLower(st["status.availabilityState"].Description)
+	reason := st["status.statusReason"].Description
+	detail := avail
+	if reason != "" {
+		detail += ": " + reason
+	}
+	checking := strings.EqualFold(st["monitorStatus"].Description, "checking") || m.State == "checking"
+	switch avail {
+	case "available":
+		return providers.HealthUp, detail
+	case "offline", "unavailable":
+		return providers.HealthDown, detail
+	case "unknown":
+		if checking {
+			return providers.HealthDown, detail + " (monitor checking)"
+		}
+		return providers.HealthUnknown, detail
+	case "":
+		// Not in the stats (or no availability there): the member list's state.
+		switch m.State {
+		case "up":
+			return providers.HealthUp, "member state up"
+		case "down", "checking":
+			return providers.HealthDown, "member state " + m.State
+		}
+		if m.State == "" {
+			return providers.HealthUnknown, "no availability in the member stats"
+		}
+		return providers.HealthUnknown, "member state " + m.State
+	}
+	// An availability this code does not know: not confirmed.
+	return providers.HealthDown, detail
 }
 
 // memberPathFromStatsURL turns ".../members/~Common~10.0.0.1:80/stats" into
