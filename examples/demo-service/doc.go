@@ -1,18 +1,40 @@
 // Command demo-service is a small HTTP service that stands in for a real application
-// in nonstop's tests and demo: it serves /health, /version and /work, registers itself
-// in a Nacos registry (through nacos-sdk-go over gRPC, ephemeral, as Spring Cloud apps
-// do) once its listener is ready, and shuts down gracefully on SIGTERM or SIGINT.
+// in nonstop's tests and demo. It starts like one: the port opens only after a
+// start-up delay, every request answers 503 during a warm-up, and only then does the
+// instance register in a Nacos registry (through nacos-sdk-go over gRPC, ephemeral,
+// as Spring Cloud apps do). It shuts down gracefully on SIGTERM or SIGINT.
 //
 // Usage:
 //
 //	demo-service -addr 127.0.0.1:18081 -version 1.4.2 -service order-service \
-//	    -group DEFAULT_GROUP -nacos 127.0.0.1:8848 -namespace public
+//	    -group DEFAULT_GROUP -nacos 127.0.0.1:8848 -namespace public \
+//	    -start-delay 3s -warmup 1s
 //
-// Endpoints:
+// Endpoints (every answer carries X-Served-By: <-addr>; during warm-up every path
+// answers 503 "warming up"):
 //
 //	GET /health      200 "ok", or 503 with -fail-health
 //	GET /version     the -version flag, as plain text
-//	GET /work?ms=N   sleeps N milliseconds, then answers "done <version>"
+//	GET /work?ms=N   holds the request N milliseconds, then answers "done <version>"
+//	GET /slow?d=2s   the same with a Go duration (default 2s)
+//	GET /inflight    how many /work and /slow requests are being held
+//
+// Start-up, in order: wait -start-delay; open the port (log "listening"); answer
+// 503 for -warmup; serve (log "warm"); register (log "registered ... (enabled=B)");
+// log "ready". A SIGTERM at any point stops it cleanly.
+//
+// Environment defaults, so that a deploy script or nonstop's deploy step can set
+// them:
+//
+//	NONSTOP_DEMO_START_DELAY   -start-delay ("3s", or seconds: "3", "1.5")
+//	NONSTOP_DEMO_WARMUP        -warmup, in the same forms
+//	NONSTOP_REGISTER_ENABLED   -register-enabled: "false" registers the instance
+//	                           disabled (RegisterInstanceParam.Enable=false; Polaris
+//	                           stores it isolated): consumers do not see it until it
+//	                           is enabled through the registry's API
+//	SPRING_CLOUD_NACOS_DISCOVERY_INSTANCE_ENABLED
+//	                           the Spring Cloud Alibaba form of the same; the
+//	                           NONSTOP_ one wins when both are set
 //
 // The instance is registered with metadata "version" set to -version. On SIGTERM it
 // deregisters, stops accepting connections, waits up to -drain-timeout for in-flight

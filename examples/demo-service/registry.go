@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net"
@@ -23,8 +24,10 @@ type registration struct {
 
 // register registers the instance through nacos-sdk-go over gRPC as an ephemeral
 // instance with metadata "version": it stays registered while this process's
-// connection lives.
-func register(o options) (*registration, error) {
+// connection lives. With -register-enabled=false it is registered disabled
+// (Enable=false, which Polaris stores as isolate=true): consumers do not see it
+// until someone enables it, as nonstop does once the balancers confirm it.
+func register(ctx context.Context, o options) (*registration, error) {
 	host, portStr, err := net.SplitHostPort(o.nacos)
 	if err != nil {
 		return nil, fmt.Errorf("-nacos %q: %v", o.nacos, err)
@@ -68,7 +71,7 @@ func register(o options) (*registration, error) {
 		Ip:          ip,
 		Port:        selfPort,
 		Weight:      1,
-		Enable:      true,
+		Enable:      o.registerEnabled,
 		Healthy:     true,
 		Ephemeral:   true,
 		Metadata:    map[string]string{"version": o.version},
@@ -76,15 +79,18 @@ func register(o options) (*registration, error) {
 		ServiceName: o.service,
 		GroupName:   o.group,
 	}}
-	// Registration is retried a few times, as application frameworks do: a
-	// registry may refuse one while it creates the service.
+	// Registration is retried, as application frameworks do: Polaris refuses some
+	// (ok=false) while it creates the service, or when the same address registers
+	// within about a second of deregistering. About 10 s in all.
 	var ok bool
-	for attempt := 1; attempt <= 5; attempt++ {
+	for attempt := 1; attempt <= 8; attempt++ {
 		if ok, err = client.RegisterInstance(r.param); err == nil && ok {
 			return r, nil
 		}
 		log.Printf("register attempt %d: ok=%v %v", attempt, ok, err)
-		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
+		if !sleep(ctx, time.Duration(attempt)*300*time.Millisecond) {
+			break
+		}
 	}
 	client.CloseClient()
 	return nil, fmt.Errorf("register %s %s:%d in %s: ok=%v %v", o.service, ip, selfPort, o.nacos, ok, err)

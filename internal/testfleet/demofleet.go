@@ -3,6 +3,8 @@ package testfleet
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +16,11 @@ import (
 )
 
 // DemoFleet is a set of demo-service instances managed the way a user's deploy
-// mechanism manages them: examples/demo/deploy.sh stops an instance through its pid
-// file, starts the new version detached in its own session and waits for /health.
-// Nothing here keeps a handle on the processes; Stop finds them through the pid
-// files, as an operator would.
+// mechanism manages them: examples/demo/deploy.sh behaves like `systemctl restart`
+// — it stops an instance through its pid file (SIGTERM, waiting for the exit),
+// starts the new version detached in its own session and returns at once, before
+// the new process has opened its port. Nothing here keeps a handle on the
+// processes; Stop finds them through the pid files, as an operator would.
 type DemoFleet struct {
 	// Dir holds the pid files, the instances' logs and their SDK caches.
 	Dir string
@@ -31,6 +34,10 @@ type DemoFleet struct {
 	Service string
 	// BadVersions start with -fail-health (NONSTOP_DEMO_BAD_VERSIONS).
 	BadVersions []string
+	// StartDelay is how long a started instance waits before it opens its port
+	// (NONSTOP_DEMO_START_DELAY), Warmup how long it then answers every request
+	// with 503 before it registers (NONSTOP_DEMO_WARMUP). Zero: at once.
+	StartDelay, Warmup time.Duration
 }
 
 // NewDemoFleet builds the demo-service (once per process) and returns a fleet whose
@@ -57,12 +64,24 @@ func NewDemoFleet(dir, nacos, service string) (*DemoFleet, error) {
 }
 
 // StartDemoFleet starts one instance per address at version through the deploy
-// script; t.Cleanup stops every instance the fleet ever started.
+// script and waits until each is ready; t.Cleanup stops every instance the fleet
+// ever started. The instances start at once (no start-up delay or warm-up); set
+// the fleet's fields and call DeployAll again, or use StartDemoFleetWith, for more.
 func StartDemoFleet(t testing.TB, nacos, service string, addrs []string, version string) *DemoFleet {
+	t.Helper()
+	return StartDemoFleetWith(t, nacos, service, addrs, version, nil)
+}
+
+// StartDemoFleetWith is StartDemoFleet with a hook that adjusts the fleet (e.g.
+// StartDelay, Warmup, BadVersions) before its first deploy.
+func StartDemoFleetWith(t testing.TB, nacos, service string, addrs []string, version string, setup func(*DemoFleet)) *DemoFleet {
 	t.Helper()
 	f, err := NewDemoFleet(t.TempDir(), nacos, service)
 	if err != nil {
 		t.Fatalf("demo fleet: %v", err)
+	}
+	if setup != nil {
+		setup(f)
 	}
 	t.Cleanup(f.Stop)
 	if err := f.DeployAll(addrs, version); err != nil {
@@ -71,22 +90,32 @@ func StartDemoFleet(t testing.TB, nacos, service string, addrs []string, version
 	return f
 }
 
-// Env returns the environment the deploy script reads, as NAME=value entries.
+// Env returns the environment the deploy script reads, as NAME=value entries. A
+// configuration whose deploy step runs the script passes the same values.
 func (f *DemoFleet) Env() []string {
 	return []string{
 		"NONSTOP_DEMO_DIR=" + f.Dir,
 		"NONSTOP_DEMO_BIN=" + f.Bin,
 		"NONSTOP_DEMO_NACOS=" + f.Nacos,
 		"NONSTOP_DEMO_BAD_VERSIONS=" + strings.Join(f.BadVersions, ","),
+		"NONSTOP_DEMO_START_DELAY=" + f.StartDelay.String(),
+		"NONSTOP_DEMO_WARMUP=" + f.Warmup.String(),
 		"SERVICE=" + f.Service,
 	}
 }
 
-// DeployAll runs the deploy script for every address, in parallel.
+// DeployAll runs the deploy script for every address, in parallel, and then waits
+// until every instance is ready (WaitReady), as an operator's first roll-out does.
 func (f *DemoFleet) DeployAll(addrs []string, version string) error {
 	errs := make(chan error, len(addrs))
 	for _, a := range addrs {
-		go func() { errs <- f.Deploy(a, version) }()
+		go func() {
+			if err := f.Deploy(a, version); err != nil {
+				errs <- err
+				return
+			}
+			errs <- f.WaitReady(a, version, 30*time.Second+f.StartDelay+f.Warmup)
+		}()
 	}
 	var first error
 	for range addrs {
@@ -97,7 +126,9 @@ func (f *DemoFleet) DeployAll(addrs []string, version string) error {
 	return first
 }
 
-// Deploy runs the deploy script for one address ("host:port") and version.
+// Deploy runs the deploy script for one address ("host:port") and version. Like
+// `systemctl restart`, it returns once the old process has exited and the new one
+// is started, before the new one opens its port.
 func (f *DemoFleet) Deploy(addr, version string) error {
 	host, port, ok := strings.Cut(addr, ":")
 	if !ok {
@@ -111,6 +142,43 @@ func (f *DemoFleet) Deploy(addr, version string) error {
 		return fmt.Errorf("deploy %s %s: %v\n%s", addr, version, err, out.String())
 	}
 	return nil
+}
+
+// WaitReady waits until the instance at addr answers /version with version and
+// its current run has logged "ready" (warm, and registered when the fleet has a
+// registry). It fails early when the process has exited.
+func (f *DemoFleet) WaitReady(addr, version string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	for {
+		run := f.currentRun(addr)
+		if readyLine.MatchString(run) {
+			if resp, err := client.Get("http://" + addr + "/version"); err == nil {
+				b, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+				resp.Body.Close()
+				if string(b) == version {
+					return nil
+				}
+			}
+		}
+		if pid := f.Pid(addr); pid == 0 || !isDemoService(pid) {
+			return fmt.Errorf("%s (%s) is not running:\n%s", addr, version, run)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s (%s) not ready within %s:\n%s", addr, version, timeout, run)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// currentRun returns the lines the instance at addr logged since it was last
+// started (deploy.sh writes a "--- ... starting VERSION" line before each start).
+func (f *DemoFleet) currentRun(addr string) string {
+	log := f.Log(addr)
+	if i := strings.LastIndex(log, "--- "); i >= 0 {
+		return log[i:]
+	}
+	return log
 }
 
 // Pid returns the pid recorded for the instance at addr, 0 if none.
@@ -170,134 +238,3 @@ func isDemoService(pid int) bool {
 	}
 	return true
 }
-
-// StartEdgeNginx is StartEdgeNginxProcess for a test: in a temporary directory,
-// stopped when the test ends.
-func StartEdgeNginx(t testing.TB, pool string, members []string) *Nginx {
-	t.Helper()
-	n, err := StartEdgeNginxProcess(t.TempDir(), pool, members)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Shutdown)
-	return n
-}
-
-// StartEdgeNginxProcess starts nginx in dir outside of a test as an edge proxy of
-// one pool: every path of its listener goes to `http://$nonstop_<pool>` with
-// `proxy_next_upstream off`, unchanged (StartNginx proxies `/<pool>/...` instead,
-// which an application serving `/work` does not answer). The upstreams file starts
-// with members in plain nginx syntax. The caller must call Shutdown.
-func StartEdgeNginxProcess(dir, pool string, members []string) (*Nginx, error) {
-	// Workers run as nobody when we run as root: let them into the directory.
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			return nil, err
-		}
-	}
-	port, err := FreePort()
-	if err != nil {
-		return nil, err
-	}
-	n := &Nginx{
-		Dir:           dir,
-		ConfFile:      filepath.Join(dir, "nginx.conf"),
-		UpstreamsFile: filepath.Join(dir, "upstreams.conf"),
-		ErrorLog:      filepath.Join(dir, "error.log"),
-		Port:          port,
-		done:          make(chan struct{}),
-	}
-	pools := map[string][]string{pool: members}
-	conf := strings.Replace(n.mainConf(pools), "location /"+pool+"/ {", "location / {", 1)
-	if err := os.WriteFile(n.UpstreamsFile, []byte(plainUpstreams(pools)), 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(n.ConfFile, []byte(conf), 0o644); err != nil {
-		return nil, err
-	}
-	if out, err := n.Run("-t"); err != nil {
-		return nil, fmt.Errorf("nginx -t: %v\n%s", err, out)
-	}
-	n.cmd = exec.Command(NginxBinary, n.args()...)
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := n.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start nginx: %v", err)
-	}
-	go func() { _ = n.cmd.Wait(); close(n.done) }()
-	if err := WaitTCP(n.Addr(), 10*time.Second); err != nil {
-		n.Shutdown()
-		log, _ := os.ReadFile(n.ErrorLog)
-		return nil, fmt.Errorf("nginx did not start: %v\n%s", err, log)
-	}
-	return n, nil
-}
-
-// Shutdown stops nginx (SIGTERM, then its process group is killed after five seconds).
-func (n *Nginx) Shutdown() { n.stop() }
-
-// StartHAProxyProcess is StartHAProxy outside of a test: HAProxy runs in dir with
-// cfg. The caller must call Shutdown.
-func StartHAProxyProcess(dir string, cfg HAProxyConfig) (*HAProxy, error) {
-	h := &HAProxy{
-		Dir:         dir,
-		ConfFile:    filepath.Join(dir, "haproxy.cfg"),
-		SocketPath:  filepath.Join(dir, "admin.sock"),
-		RoutesMap:   filepath.Join(dir, "routes.map"),
-		RoutesIPMap: filepath.Join(dir, "routes-ip.map"),
-		Ports:       map[string]int{},
-		done:        make(chan struct{}),
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	var err error
-	if h.APIPort, err = FreePort(); err != nil {
-		return nil, err
-	}
-	for _, fe := range cfg.Frontends {
-		if h.Ports[fe.Name], err = FreePort(); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range []string{h.RoutesMap, h.RoutesIPMap} {
-		if err := os.WriteFile(f, nil, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.WriteFile(h.ConfFile, []byte(h.render(cfg)), 0o644); err != nil {
-		return nil, err
-	}
-	if out, err := h.Run("-c"); err != nil {
-		return nil, fmt.Errorf("haproxy -c: %v\n%s", err, out)
-	}
-	logFile, err := os.Create(filepath.Join(dir, "haproxy.log"))
-	if err != nil {
-		return nil, err
-	}
-	h.cmd = exec.Command(HAProxyBinary, "-db", "-f", h.ConfFile)
-	h.cmd.Stdout, h.cmd.Stderr = logFile, logFile
-	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := h.cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start haproxy: %v", err)
-	}
-	go func() { _ = h.cmd.Wait(); logFile.Close(); close(h.done) }()
-	addrs := []string{h.APIAddr()}
-	for _, p := range h.Ports {
-		addrs = append(addrs, "127.0.0.1:"+strconv.Itoa(p))
-	}
-	for _, a := range addrs {
-		if err := WaitTCP(a, 10*time.Second); err != nil {
-			h.Shutdown()
-			log, _ := os.ReadFile(filepath.Join(dir, "haproxy.log"))
-			return nil, fmt.Errorf("haproxy did not start: %v\n%s", err, log)
-		}
-	}
-	return h, nil
-}
-
-// Shutdown stops HAProxy (SIGTERM, then its process group is killed after five seconds).
-func (h *HAProxy) Shutdown() { stopProcessGroup(h.cmd, h.done) }

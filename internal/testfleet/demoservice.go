@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +34,11 @@ type DemoOptions struct {
 	FailHealth bool
 	// DrainTimeout bounds the wait for in-flight requests on SIGTERM; default 30s.
 	DrainTimeout time.Duration
+	// StartDelay is how long the process waits before it opens its port, and
+	// Warmup how long it then answers every request with 503 before it registers.
+	StartDelay, Warmup time.Duration
+	// RegisterDisabled registers the instance disabled (-register-enabled=false).
+	RegisterDisabled bool
 }
 
 // Demo is a running demo-service process.
@@ -134,7 +140,8 @@ func StartDemoProcess(opts DemoOptions, sdkDir string) (*Demo, error) {
 		"-addr", opts.Addr, "-version", opts.Version, "-service", opts.Service,
 		"-group", opts.Group, "-cluster", opts.Cluster, "-nacos", opts.Nacos,
 		"-namespace", opts.Namespace, "-drain-timeout", opts.DrainTimeout.String(),
-		"-sdk-dir", sdkDir,
+		"-sdk-dir", sdkDir, "-start-delay", opts.StartDelay.String(), "-warmup", opts.Warmup.String(),
+		"-register-enabled=" + strconv.FormatBool(!opts.RegisterDisabled),
 	}
 	if opts.FailHealth {
 		args = append(args, "-fail-health")
@@ -150,40 +157,40 @@ func StartDemoProcess(opts DemoOptions, sdkDir string) (*Demo, error) {
 		d.waitErr = d.cmd.Wait()
 		close(d.exited)
 	}()
-	if err := d.waitReady(30 * time.Second); err != nil {
+	if err := d.waitReady(30*time.Second + opts.StartDelay + opts.Warmup); err != nil {
 		d.Kill()
 		return nil, fmt.Errorf("demo-service %s: %v\n%s", opts.Addr, err, d.Output())
 	}
 	return d, nil
 }
 
-// waitReady waits for /health to answer and the "registered" log line.
+// waitReady waits for the "ready" log line (warm, and registered when opts.Nacos
+// is set) and for /health to answer.
 func (d *Demo) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
-	healthy := false
 	for {
 		select {
 		case <-d.exited:
 			return fmt.Errorf("exited before it was ready: %v", d.waitErr)
 		default:
 		}
-		if !healthy {
-			if resp, err := client.Get("http://" + d.Addr + "/health"); err == nil {
+		if readyLine.MatchString(d.Output()) {
+			resp, err := client.Get("http://" + d.Addr + "/health")
+			if err == nil {
 				resp.Body.Close()
-				healthy = true
+				return nil
 			}
 		}
-		registered := d.Options.Nacos == "" || strings.Contains(d.Output(), "registered ")
-		if healthy && registered {
-			return nil
-		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready within %s (health answered: %t)", timeout, healthy)
+			return fmt.Errorf("not ready within %s", timeout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// readyLine is what demo-service logs once it is warm and registered.
+var readyLine = regexp.MustCompile(`(?m) ready$`)
 
 // Stop sends SIGTERM and waits for the process to exit; the demo deregisters and
 // finishes in-flight requests first. It returns the exit error, nil on exit 0.

@@ -29,7 +29,8 @@ type NginxOptions struct {
 }
 
 // Nginx is a running nginx: a master process with one worker, listening on a free
-// loopback port, with every path inside its own temporary directory.
+// loopback port, with every path inside its own directory. Every answer carries
+// X-Upstream: the member address nginx sent the request to ($upstream_addr).
 //
 // The main config includes UpstreamsFile, which must define `$nonstop_<pool>` for
 // each pool, and proxies `/<pool>/...` to `http://$nonstop_<pool>` with
@@ -45,20 +46,61 @@ type Nginx struct {
 	done chan struct{}
 }
 
-// StartNginx writes a config for opts, starts nginx with it and waits until it
-// listens; t.Cleanup stops it.
+// StartNginx is StartNginxProcess for a test: in a temporary directory, stopped
+// when the test ends.
 func StartNginx(t testing.TB, opts NginxOptions) *Nginx {
 	t.Helper()
-	dir := t.TempDir()
-	// Workers run as nobody when the test runs as root: let them into the directory.
+	n, err := StartNginxProcess(t.TempDir(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Shutdown)
+	return n
+}
+
+// StartNginxProcess writes a config for opts in dir (created if needed), starts
+// nginx with it in its own process group (killed if this process dies) and waits
+// until it listens. The caller must call Shutdown.
+func StartNginxProcess(dir string, opts NginxOptions) (*Nginx, error) {
+	return launchNginx(dir, opts.Pools, "")
+}
+
+// StartEdgeNginx is StartEdgeNginxProcess for a test: in a temporary directory,
+// stopped when the test ends.
+func StartEdgeNginx(t testing.TB, pool string, members []string) *Nginx {
+	t.Helper()
+	n, err := StartEdgeNginxProcess(t.TempDir(), pool, members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Shutdown)
+	return n
+}
+
+// StartEdgeNginxProcess starts nginx in dir as an edge proxy of one pool: every
+// path of its listener goes to `http://$nonstop_<pool>` with `proxy_next_upstream
+// off`, unchanged (StartNginx proxies `/<pool>/...` instead, which an application
+// serving `/work` does not answer). The upstreams file starts with members in
+// plain nginx syntax. The caller must call Shutdown.
+func StartEdgeNginxProcess(dir, pool string, members []string) (*Nginx, error) {
+	return launchNginx(dir, map[string][]string{pool: members}, pool)
+}
+
+// launchNginx is the one nginx starter: pools go to the upstreams file; edgePool,
+// when set, is proxied at "/" instead of "/<pool>/".
+func launchNginx(dir string, pools map[string][]string, edgePool string) (*Nginx, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	// Workers run as nobody when we run as root: let them into the directory.
 	for _, d := range []string{filepath.Dir(dir), dir} {
 		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatalf("chmod %s: %v", d, err)
+			return nil, fmt.Errorf("chmod %s: %v", d, err)
 		}
 	}
 	port, err := FreePort()
 	if err != nil {
-		t.Fatalf("free port: %v", err)
+		return nil, err
 	}
 	n := &Nginx{
 		Dir:           dir,
@@ -68,28 +110,36 @@ func StartNginx(t testing.TB, opts NginxOptions) *Nginx {
 		Port:          port,
 		done:          make(chan struct{}),
 	}
-	if err := os.WriteFile(n.UpstreamsFile, []byte(plainUpstreams(opts.Pools)), 0o644); err != nil {
-		t.Fatal(err)
+	conf := n.mainConf(pools)
+	if edgePool != "" {
+		conf = strings.Replace(conf, "location /"+edgePool+"/ {", "location / {", 1)
 	}
-	if err := os.WriteFile(n.ConfFile, []byte(n.mainConf(opts.Pools)), 0o644); err != nil {
-		t.Fatal(err)
+	if err := os.WriteFile(n.UpstreamsFile, []byte(plainUpstreams(pools)), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(n.ConfFile, []byte(conf), 0o644); err != nil {
+		return nil, err
 	}
 	if out, err := n.Run("-t"); err != nil {
-		t.Fatalf("nginx -t: %v\n%s", err, out)
+		return nil, fmt.Errorf("nginx -t: %v\n%s", err, out)
 	}
 	n.cmd = exec.Command(NginxBinary, n.args()...)
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := n.cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
+		return nil, fmt.Errorf("start nginx: %v", err)
 	}
 	go func() { _ = n.cmd.Wait(); close(n.done) }()
-	t.Cleanup(n.stop)
 	if err := WaitTCP(n.Addr(), 10*time.Second); err != nil {
+		n.Shutdown()
 		log, _ := os.ReadFile(n.ErrorLog)
-		t.Fatalf("nginx did not start: %v\n%s", err, log)
+		return nil, fmt.Errorf("nginx did not start: %v\n%s", err, log)
 	}
-	return n
+	return n, nil
 }
+
+// Shutdown stops nginx (SIGTERM, then its process group is killed after five
+// seconds). It is safe to call more than once.
+func (n *Nginx) Shutdown() { stopProcessGroup(n.cmd, n.done) }
 
 // Addr returns the host:port nginx listens on.
 func (n *Nginx) Addr() string { return "127.0.0.1:" + strconv.Itoa(n.Port) }
@@ -161,7 +211,9 @@ func (n *Nginx) mainConf(pools map[string][]string) string {
 	fmt.Fprintf(&b, "    include %s;\n    server {\n        listen %s;\n", n.UpstreamsFile, n.Addr())
 	for _, pool := range slices.Sorted(maps.Keys(pools)) {
 		fmt.Fprintf(&b, "        location /%s/ {\n            proxy_pass http://$nonstop_%s;\n", pool, pool)
-		fmt.Fprintf(&b, "            proxy_next_upstream off;\n        }\n")
+		fmt.Fprintf(&b, "            proxy_next_upstream off;\n")
+		// Names the member that answered (or failed), on errors too.
+		fmt.Fprintf(&b, "            add_header X-Upstream $upstream_addr always;\n        }\n")
 	}
 	fmt.Fprintf(&b, "    }\n}\n")
 	return b.String()
@@ -190,8 +242,6 @@ func unprivilegedUser() string {
 	}
 	return "nobody " + group
 }
-
-func (n *Nginx) stop() { stopProcessGroup(n.cmd, n.done) }
 
 // stopProcessGroup asks a server started in its own process group to quit, and
 // kills the whole group if it has not exited within five seconds.
