@@ -25,6 +25,8 @@
 #   NONSTOP_REGISTER_ENABLED   "false" registers the instance disabled (nonstop's
 #                              deploy step sets it; it enables the instance later)
 # The last three are read by demo-service itself from the environment it inherits.
+# $NONSTOP_DEMO_DIR/fleet.env, when present, is sourced first for the fleet's
+# defaults (testfleet.DemoFleet writes it); variables already set win.
 set -euo pipefail
 if [ $# -ne 3 ]; then
 	echo "usage: $0 HOST PORT VERSION" >&2
@@ -37,11 +39,17 @@ if [ ! -x "$NONSTOP_DEMO_BIN" ]; then
 	echo "$NONSTOP_DEMO_BIN is not an executable" >&2
 	exit 1
 fi
+if [ -f "$NONSTOP_DEMO_DIR/fleet.env" ]; then
+	# shellcheck source=/dev/null
+	. "$NONSTOP_DEMO_DIR/fleet.env"
+fi
 service=${SERVICE:-order-service}
 name="${host}_${port}"
 pidfile="$NONSTOP_DEMO_DIR/$name.pid"
 logfile="$NONSTOP_DEMO_DIR/$name.log"
 mkdir -p "$NONSTOP_DEMO_DIR"
+# When the deploy began (seconds since the epoch), for whoever measures restarts.
+echo "=== deploy $version at $(date +%s.%N)" >>"$logfile"
 
 alive() { kill -0 "$1" 2>/dev/null && grep -q demo-service "/proc/$1/cmdline" 2>/dev/null; }
 

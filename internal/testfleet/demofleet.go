@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -126,6 +127,32 @@ func (f *DemoFleet) DeployAll(addrs []string, version string) error {
 	return first
 }
 
+// WriteEnv writes Dir/fleet.env, which deploy.sh sources for the fleet's
+// defaults: the start-up delay and warm-up of every instance it starts, whoever
+// runs it (Deploy, or nonstop's deploy step with an env block that does not set
+// them). Deploy calls it; call it after changing StartDelay or Warmup when nonstop
+// deploys next.
+func (f *DemoFleet) WriteEnv() error {
+	text := fmt.Sprintf("# Written by testfleet.DemoFleet: defaults for deploy.sh; variables already set win.\n"+
+		"export NONSTOP_DEMO_START_DELAY=\"${NONSTOP_DEMO_START_DELAY:-%s}\"\n"+
+		"export NONSTOP_DEMO_WARMUP=\"${NONSTOP_DEMO_WARMUP:-%s}\"\n", f.StartDelay, f.Warmup)
+	// Written aside and renamed: a deploy running at the same time reads a whole file.
+	tmp, err := os.CreateTemp(f.Dir, "fleet.env.*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.WriteString(text); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(f.Dir, "fleet.env"))
+}
+
 // Deploy runs the deploy script for one address ("host:port") and version. Like
 // `systemctl restart`, it returns once the old process has exited and the new one
 // is started, before the new one opens its port.
@@ -133,6 +160,9 @@ func (f *DemoFleet) Deploy(addr, version string) error {
 	host, port, ok := strings.Cut(addr, ":")
 	if !ok {
 		return fmt.Errorf("address %q is not host:port", addr)
+	}
+	if err := f.WriteEnv(); err != nil {
+		return err
 	}
 	cmd := exec.Command("bash", f.Script, host, port, version)
 	cmd.Env = append(os.Environ(), f.Env()...)
@@ -237,4 +267,24 @@ func isDemoService(pid int) bool {
 		return stat[i+2] != 'Z' && stat[i+2] != 'X'
 	}
 	return true
+}
+
+// DeployStart is when a run of deploy.sh for an instance began.
+type DeployStart struct {
+	Version string
+	At      time.Time
+}
+
+var deployStartLine = regexp.MustCompile(`(?m)^=== deploy (\S+) at (\d+)\.(\d{9})$`)
+
+// DeployStarts returns when each deploy of the instance at addr began, oldest
+// first, from the "=== deploy VERSION at EPOCH" lines deploy.sh logs.
+func (f *DemoFleet) DeployStarts(addr string) []DeployStart {
+	var out []DeployStart
+	for _, m := range deployStartLine.FindAllStringSubmatch(f.Log(addr), -1) {
+		sec, _ := strconv.ParseInt(m[2], 10, 64)
+		nsec, _ := strconv.ParseInt(m[3], 10, 64)
+		out = append(out, DeployStart{Version: m[1], At: time.Unix(sec, nsec)})
+	}
+	return out
 }

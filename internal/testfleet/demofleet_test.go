@@ -3,6 +3,8 @@ package testfleet
 import (
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,8 +72,25 @@ func TestDemoFleetDeployLikeSystemctlRestart(t *testing.T) {
 	if err := f.WaitReady(addr, "1.1.0", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	if ds := f.DeployStarts(addr); len(ds) != 2 || ds[1].Version != "1.1.0" || ds[1].At.Before(start) || ds[1].At.After(start.Add(took)) {
+		t.Errorf("deploy starts %+v, want the second (1.1.0) within [%s, +%s]", ds, start, took)
+	}
 	if log := f.Log(addr); strings.Count(log, "--- ") != 2 {
 		t.Errorf("log has %d start markers, want 2:\n%s", strings.Count(log, "--- "), log)
+	}
+
+	// Run by someone who sets only what the script requires (a configuration's
+	// deploy block), it takes the fleet's delay and warm-up from fleet.env.
+	cmd := exec.Command("bash", f.Script, "127.0.0.1", strconv.Itoa(port), "1.2.0")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "NONSTOP_DEMO_DIR=" + f.Dir, "NONSTOP_DEMO_BIN=" + f.Bin}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("deploy.sh: %v\n%s", err, out)
+	}
+	if err := f.WaitReady(addr, "1.2.0", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.currentRun(addr); !strings.Contains(run, "port opens in 1s") || !strings.Contains(run, "warm-up 500ms") {
+		t.Errorf("the fleet's delay and warm-up were not applied:\n%s", run)
 	}
 }
 
