@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -33,6 +34,11 @@ type ALB struct {
 	settleInterval time.Duration
 	settleTimeout  time.Duration
 	clientToken    func() string
+
+	// listeners remembers, by server group, the listener whose health status Pool
+	// reads (see groupHealth).
+	listenersMu sync.Mutex
+	listeners   map[string]string
 }
 
 // NewALB configures an aliyun_alb provider from its block's attributes: region
@@ -49,7 +55,7 @@ func NewALB(s providers.Settings) (providers.Provider, error) {
 		return nil, err
 	}
 	return &ALB{name: s.Name, rpc: rpc, logger: logger(s), settleInterval: albSettleInterval,
-		settleTimeout: albSettleTimeout, clientToken: randomToken}, nil
+		settleTimeout: albSettleTimeout, clientToken: randomToken, listeners: map[string]string{}}, nil
 }
 
 // Kind returns "aliyun_alb".
@@ -116,17 +122,27 @@ func (p *ALB) servers(ctx context.Context, pool string) ([]albServer, error) {
 }
 
 // Pool lists a server group's servers as members, ServerIp:Port, with one
-// ListServerGroupServers call (per 100 servers). State is ready, or drain for
-// weight 0 (ALB has no administrative state). Sessions is nil: the API reports no
-// per-server connections.
+// ListServerGroupServers call (per 100 servers), and reads ALB's health check
+// verdict on them with one GetListenerHealthStatus call (see groupHealth; the
+// first Pool of a group also asks ListServerGroups which listener forwards to it).
+// State is ready, or drain for weight 0 (ALB has no administrative state).
+// Sessions is nil: the API reports no per-server connections.
 func (p *ALB) Pool(ctx context.Context, pool string) ([]providers.Member, error) {
 	ss, err := p.servers(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
+	var v albGroupVerdict
+	if len(ss) > 0 {
+		if v, err = p.groupHealth(ctx, pool); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]providers.Member, 0, len(ss))
 	for _, s := range ss {
-		out = append(out, providers.Member{Pool: pool, Address: joinAddress(s.ServerIP, int(s.Port)), Weight: int(s.Weight), State: weightState(int(s.Weight))})
+		m := providers.Member{Pool: pool, Address: joinAddress(s.ServerIP, int(s.Port)), Weight: int(s.Weight), State: weightState(int(s.Weight))}
+		m.Health, m.HealthDetail = v.member(m.Address)
+		out = append(out, m)
 	}
 	return out, nil
 }

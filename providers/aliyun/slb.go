@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -72,44 +73,148 @@ type slbBackend struct {
 type slbGroup struct {
 	RequestID      string `json:"RequestId"`
 	VServerGroupID string `json:"VServerGroupId"`
+	LoadBalancerID string `json:"LoadBalancerId"`
 	BackendServers struct {
 		BackendServer []slbBackend `json:"BackendServer"`
 	} `json:"BackendServers"`
 }
 
-// backends lists a vServer group's backend servers with one
-// DescribeVServerGroupAttribute call.
-func (p *SLB) backends(ctx context.Context, pool string) ([]slbBackend, error) {
+// group reads a vServer group with one DescribeVServerGroupAttribute call.
+func (p *SLB) group(ctx context.Context, pool string) (slbGroup, error) {
 	if pool == "" {
-		return nil, p.errorf("the pool (vServer group ID) is empty")
+		return slbGroup{}, p.errorf("the pool (vServer group ID) is empty")
 	}
 	params := url.Values{"RegionId": {p.region}, "VServerGroupId": {pool}}
 	var g slbGroup
 	if err := p.rpc.call(ctx, "DescribeVServerGroupAttribute", params, &g); err != nil {
-		return nil, p.errorf("vServer group %q: %v", pool, err)
+		return slbGroup{}, p.errorf("vServer group %q: %v", pool, err)
 	}
 	for _, b := range g.BackendServers.BackendServer {
 		if b.ServerIP == "" {
-			return nil, p.errorf("vServer group %q: backend server %s port %d has no ServerIp in the answer; nonstop matches members by IP address and port", pool, b.ServerID, b.Port)
+			return slbGroup{}, p.errorf("vServer group %q: backend server %s port %d has no ServerIp in the answer; nonstop matches members by IP address and port", pool, b.ServerID, b.Port)
 		}
+	}
+	return g, nil
+}
+
+// backends lists a vServer group's backend servers with one
+// DescribeVServerGroupAttribute call.
+func (p *SLB) backends(ctx context.Context, pool string) ([]slbBackend, error) {
+	g, err := p.group(ctx, pool)
+	if err != nil {
+		return nil, err
 	}
 	return g.BackendServers.BackendServer, nil
 }
 
 // Pool lists a vServer group's backend servers as members with one
-// DescribeVServerGroupAttribute call. The address is ServerIp:Port; state is ready,
-// or drain for weight 0 (SLB has no administrative state). Sessions is nil: the API
-// reports no per-server connections.
+// DescribeVServerGroupAttribute call, and reads SLB's health check verdict on them
+// with one DescribeHealthStatus call for the group's load balancer (see
+// slbHealth). The address is ServerIp:Port; state is ready, or drain for weight 0
+// (SLB has no administrative state). Sessions is nil: the API reports no
+// per-server connections.
 func (p *SLB) Pool(ctx context.Context, pool string) ([]providers.Member, error) {
-	bs, err := p.backends(ctx, pool)
+	g, err := p.group(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
+	bs := g.BackendServers.BackendServer
+	var hs []slbHealthEntry
+	if len(bs) > 0 {
+		if hs, err = p.healthStatus(ctx, pool, g.LoadBalancerID); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]providers.Member, 0, len(bs))
 	for _, b := range bs {
-		out = append(out, providers.Member{Pool: pool, Address: joinAddress(b.ServerIP, int(b.Port)), Weight: int(b.Weight), State: weightState(int(b.Weight))})
+		m := providers.Member{Pool: pool, Address: joinAddress(b.ServerIP, int(b.Port)), Weight: int(b.Weight), State: weightState(int(b.Weight))}
+		m.Health, m.HealthDetail = slbHealth(b, hs)
+		out = append(out, m)
 	}
 	return out, nil
+}
+
+// slbHealthEntry is one BackendServer of DescribeHealthStatus: a backend server's
+// health as one listener's health check sees it.
+type slbHealthEntry struct {
+	ServerID           string  `json:"ServerId"`
+	ServerIP           string  `json:"ServerIp"`
+	EniHost            string  `json:"EniHost"` // older answers: the IP of an ENI backend
+	Port               flexInt `json:"Port"`
+	ListenerPort       flexInt `json:"ListenerPort"`
+	Protocol           string  `json:"Protocol"`
+	ServerHealthStatus string  `json:"ServerHealthStatus"` // normal, abnormal, unavailable
+}
+
+// slbHealthAnswer is the answer of DescribeHealthStatus.
+type slbHealthAnswer struct {
+	RequestID      string `json:"RequestId"`
+	BackendServers struct {
+		BackendServer []slbHealthEntry `json:"BackendServer"`
+	} `json:"BackendServers"`
+}
+
+// healthStatus reads the health of every backend server of the load balancer on
+// every listener port with one DescribeHealthStatus call (ListenerPort left out:
+// nonstop does not know which listeners forward to the vServer group).
+func (p *SLB) healthStatus(ctx context.Context, pool, lb string) ([]slbHealthEntry, error) {
+	if lb == "" {
+		return nil, p.errorf("vServer group %q: DescribeVServerGroupAttribute named no LoadBalancerId, so its health cannot be read", pool)
+	}
+	params := url.Values{"RegionId": {p.region}, "LoadBalancerId": {lb}}
+	var a slbHealthAnswer
+	if err := p.rpc.call(ctx, "DescribeHealthStatus", params, &a); err != nil {
+		return nil, p.errorf("vServer group %q: health of load balancer %s: %v", pool, lb, err)
+	}
+	return a.BackendServers.BackendServer, nil
+}
+
+// slbHealth is SLB's verdict on a backend server: the DescribeHealthStatus entries
+// with its IP (ServerIp, or EniHost; ServerId where the entry names no IP) and
+// port, one per listener whose health check covers it. normal is up, abnormal
+// down, unavailable (health check off or not run) unknown; a word the
+// documentation does not list is down. With several listeners the worst verdict
+// wins (abnormal on any of them is down); a server no listener reports is unknown.
+func slbHealth(b slbBackend, hs []slbHealthEntry) (providers.MemberHealth, string) {
+	rank := func(h providers.MemberHealth) int {
+		switch h {
+		case providers.HealthDown:
+			return 2
+		case providers.HealthUp:
+			return 1
+		}
+		return 0
+	}
+	health, detail, seen := providers.HealthUnknown, "", false
+	for _, e := range hs {
+		ip := e.ServerIP
+		if ip == "" {
+			ip = e.EniHost
+		}
+		if e.Port != b.Port || (ip != "" && ip != b.ServerIP) || (ip == "" && e.ServerID != b.ServerID) {
+			continue
+		}
+		var h providers.MemberHealth
+		switch strings.ToLower(e.ServerHealthStatus) {
+		case "normal":
+			h = providers.HealthUp
+		case "unavailable":
+			h = providers.HealthUnknown
+		default: // abnormal, or a word the documentation does not list
+			h = providers.HealthDown
+		}
+		if !seen || rank(h) > rank(health) {
+			health, detail, seen = h, e.ServerHealthStatus, true
+			if e.ListenerPort != 0 {
+				l := strconv.Itoa(int(e.ListenerPort))
+				if e.Protocol != "" {
+					l = strings.ToLower(e.Protocol) + ":" + l
+				}
+				detail += " (listener " + l + ")"
+			}
+		}
+	}
+	return health, detail
 }
 
 // backendFor finds the one backend server of a vServer group with this address.

@@ -71,22 +71,57 @@ const rsp = "rsp-cige6j5e7p"
 
 func TestSLB(t *testing.T) {
 	describe := reply{"DescribeVServerGroupAttribute", 200, "slb/describe_vserver_group_attribute.json"}
+	health := reply{"DescribeHealthStatus", 200, "slb/describe_health_status.json"}
 	cases := map[string]balancerCase{
 		"slb_pool": {
-			replies: []reply{describe},
+			replies: []reply{describe, health},
 			op:      poolOp(rsp),
 			want: []providers.Member{
-				{Pool: rsp, Address: "192.168.1.11:80", Weight: 100, State: providers.StateReady},
-				{Pool: rsp, Address: "192.168.1.12:80", Weight: 0, State: providers.StateDrain},
-				{Pool: rsp, Address: "192.168.1.13:8080", Weight: 50, State: providers.StateReady},
+				{Pool: rsp, Address: "192.168.1.11:80", Weight: 100, State: providers.StateReady, Health: providers.HealthUp, HealthDetail: "normal (listener http:80)"},
+				{Pool: rsp, Address: "192.168.1.12:80", Weight: 0, State: providers.StateDrain, Health: providers.HealthDown, HealthDetail: "abnormal (listener http:80)"},
+				// normal on listener 80, health check off on listener 8080: up
+				{Pool: rsp, Address: "192.168.1.13:8080", Weight: 50, State: providers.StateReady, Health: providers.HealthUp, HealthDetail: "normal (listener http:80)"},
 			},
 		},
-		"slb_pool_quoted_numbers": {
-			replies: []reply{{"DescribeVServerGroupAttribute", 200, "slb/describe_vserver_group_attribute_quoted.json"}},
+		"slb_pool_healthy": {
+			replies: []reply{describe, {"DescribeHealthStatus", 200, "slb/describe_health_status_normal.json"}},
 			op:      poolOp(rsp),
 			want: []providers.Member{
-				{Pool: rsp, Address: "192.168.1.11:80", Weight: 100, State: providers.StateReady},
-				{Pool: rsp, Address: "192.168.1.12:90", Weight: 0, State: providers.StateDrain},
+				{Pool: rsp, Address: "192.168.1.11:80", Weight: 100, State: providers.StateReady, Health: providers.HealthUp, HealthDetail: "normal (listener http:80)"},
+				{Pool: rsp, Address: "192.168.1.12:80", Weight: 0, State: providers.StateDrain, Health: providers.HealthUp, HealthDetail: "normal (listener http:80)"},
+				{Pool: rsp, Address: "192.168.1.13:8080", Weight: 50, State: providers.StateReady, Health: providers.HealthUp, HealthDetail: "normal (listener http:80)"},
+			},
+		},
+		"slb_pool_no_health_check": {
+			replies: []reply{describe, {"DescribeHealthStatus", 200, "slb/describe_health_status_unavailable.json"}},
+			op:      poolOp(rsp),
+			want: []providers.Member{
+				{Pool: rsp, Address: "192.168.1.11:80", Weight: 100, State: providers.StateReady, Health: providers.HealthUnknown, HealthDetail: "unavailable (listener tcp:80)"},
+				{Pool: rsp, Address: "192.168.1.12:80", Weight: 0, State: providers.StateDrain, Health: providers.HealthUnknown, HealthDetail: "unavailable (listener tcp:80)"},
+				{Pool: rsp, Address: "192.168.1.13:8080", Weight: 50, State: providers.StateReady, Health: providers.HealthUnknown, HealthDetail: "unavailable (listener tcp:80)"},
+			},
+		},
+		"slb_pool_health_error": {
+			replies: []reply{describe, {"DescribeHealthStatus", 403, "slb/error_forbidden.json"}},
+			op:      poolOp(rsp),
+			wantErr: `aliyun_slb.web: vServer group "rsp-cige6j5e7p": health of load balancer lb-jfakd****: DescribeHealthStatus: Forbidden.RAM: User not authorized to operate on the specified resource, or this API doesn't support RAM. (request id 7A3C9F1D-2B4E-4C6A-8D0F-1E2A3B4C5D6E)`,
+		},
+		"slb_pool_no_load_balancer_id": {
+			replies: []reply{{"DescribeVServerGroupAttribute", 200, "slb/describe_vserver_group_attribute_no_lb.json"}},
+			op:      poolOp(rsp),
+			wantErr: `aliyun_slb.web: vServer group "rsp-cige6j5e7p": DescribeVServerGroupAttribute named no LoadBalancerId, so its health cannot be read`,
+		},
+		"slb_pool_quoted_numbers": {
+			// the older documented answers: quoted numbers, and health entries that
+			// name the server by ServerId only
+			replies: []reply{
+				{"DescribeVServerGroupAttribute", 200, "slb/describe_vserver_group_attribute_quoted.json"},
+				{"DescribeHealthStatus", 200, "slb/describe_health_status_quoted.json"},
+			},
+			op: poolOp(rsp),
+			want: []providers.Member{
+				{Pool: rsp, Address: "192.168.1.11:80", Weight: 100, State: providers.StateReady, Health: providers.HealthUp, HealthDetail: "normal (listener 80)"},
+				{Pool: rsp, Address: "192.168.1.12:90", Weight: 0, State: providers.StateDrain, Health: providers.HealthDown, HealthDetail: "abnormal (listener 80)"},
 			},
 		},
 		"slb_pool_no_server_ip": {
