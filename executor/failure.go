@@ -7,7 +7,6 @@ import (
 
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
-	"github.com/nonstop-release/nonstop/providers"
 )
 
 // handleFailure runs a failed service's on_failure policy once nothing of the
@@ -36,8 +35,15 @@ func (x *execution) handleFailure(ctx context.Context, sr *serviceRun) {
 
 	err = x.runRollback(ctx, sr, svc, units)
 	elapsed := x.now().Sub(start)
+	// What each path shows now, read back: the report says what is, not what
+	// nonstop last wrote.
+	var views map[string]*InstanceView
+	if svc != nil {
+		views = x.readBack(ctx, svc)
+	}
 	x.mu.Lock()
 	sr.rollbackErr = err
+	sr.views = views
 	out := sr.outOfTraffic()
 	x.mu.Unlock()
 	switch {
@@ -47,7 +53,10 @@ func (x *execution) handleFailure(ctx context.Context, sr *serviceRun) {
 	case policy == PolicyPause:
 		msg := sr.name + ": paused"
 		if len(out) > 0 {
-			msg += "; out of traffic: " + strings.Join(out, ", ")
+			msg += "; out of traffic on every path (read back): " + strings.Join(out, ", ")
+		}
+		if views != nil {
+			msg += "; live:" + describeViews(views, sr.touched)
 		}
 		x.em.emit(Event{Level: LevelWarn, Type: EventServicePaused, Service: sr.name, Elapsed: elapsed, Message: msg})
 	default:
@@ -150,7 +159,7 @@ func (x *execution) othersServing(ctx context.Context, st *planner.Step) error {
 			return fmt.Errorf("reading pool %s: %w", st.Args.Pool, err)
 		}
 		for _, m := range members {
-			if m.Address != addr && m.Weight > 0 && (m.State == providers.StateReady || m.State == "") {
+			if m.Address != addr && m.Serving() { // as the balancer itself sees it
 				return nil
 			}
 		}

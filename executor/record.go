@@ -61,10 +61,11 @@ type serviceRun struct {
 	// Guarded by execution.mu.
 	completed   []planner.Step
 	rolledBack  []planner.Step
-	keys        []string         // object keys in first-write order
-	origin      map[string]write // the first write of each object
-	latest      map[string]write // the last write of each object
-	touched     []string         // addresses whose deploy started, in order
+	keys        []string                 // object keys in first-write order
+	origin      map[string]write         // the first write of each object
+	latest      map[string]write         // the last write of each object
+	touched     []string                 // addresses whose deploy started, in order
+	views       map[string]*InstanceView // read back after a pause or rollback
 	touchedBy   map[string]planner.Step
 	deployed    map[string]string // address -> version a completed deploy put there
 	policy      string            // the on_failure policy that ran
@@ -103,6 +104,13 @@ func (sr *serviceRun) complete(st *planner.Step, writes []write, rollback bool) 
 	if st.Kind == planner.Deploy {
 		sr.deployed[st.Args.Address] = st.Args.Version
 	}
+	sr.noteWrites(writes)
+}
+
+// noteWrites records objects a step wrote: the first write of an object is its
+// origin, which rollback restores. A step that failed after writing (a raise the
+// balancer never confirmed) notes its writes too.
+func (sr *serviceRun) noteWrites(writes []write) {
 	for _, w := range writes {
 		if _, ok := sr.origin[w.key]; !ok {
 			sr.origin[w.key] = w
@@ -127,8 +135,18 @@ func (sr *serviceRun) servingNow(addr string) bool {
 	return false
 }
 
-// outOfTraffic lists the instances whose last written traffic value is off.
+// outOfTraffic lists the instances nonstop took out of traffic that no path
+// serves: as read back after a pause or rollback, else by what nonstop last wrote.
 func (sr *serviceRun) outOfTraffic() []string {
+	if sr.views != nil {
+		var addrs []string
+		for _, k := range sr.keys {
+			if a := sr.latest[k].address; a != "" {
+				addrs = append(addrs, a)
+			}
+		}
+		return outOfTrafficLive(sr.views, append(addrs, sr.touched...))
+	}
 	seen := map[string]bool{}
 	var out []string
 	for _, k := range sr.keys {

@@ -58,6 +58,9 @@ type ServiceResult struct {
 	OutOfTraffic []string
 	// NotRestored lists touched instances the rollback did not bring back, with why.
 	NotRestored []string
+	// Live is what every path shows of each instance, read back after a pause or a
+	// rollback; nil when neither ran.
+	Live map[string]*InstanceView
 }
 
 // Failed reports whether any service did not complete.
@@ -97,7 +100,7 @@ func (x *execution) result(g *graph) *Result {
 	for _, name := range x.order {
 		sr := x.services[name]
 		s := &ServiceResult{Service: name, Deployed: map[string]string{}, Policy: sr.policy,
-			FailedStep: sr.failedStep, NotRestored: sr.notRestored, OutOfTraffic: sr.outOfTraffic()}
+			FailedStep: sr.failedStep, NotRestored: sr.notRestored, OutOfTraffic: sr.outOfTraffic(), Live: sr.views}
 		if sr.failErr != nil {
 			s.Error = sr.failErr.Error()
 		}

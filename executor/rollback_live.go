@@ -55,6 +55,8 @@ func (x *execution) liveRedeploySteps(ctx context.Context, sr *serviceRun, dep p
 			members = append(members, st.Args.Provider+"/"+st.Args.Pool+"/"+addr)
 		}
 	}
+	// An instance the registry guard caught enabled was in consumers' lists too.
+	regDrained = regDrained || x.guards.wasCaught(dep.Service, addr)
 	base := planner.Step{Service: dep.Service, Target: dep.Target}
 	if regDrained && prop > 0 {
 		st := base
@@ -73,6 +75,23 @@ func (x *execution) liveRedeploySteps(ctx context.Context, sr *serviceRun, dep p
 		if kind == planner.Deploy {
 			st.Args.FromVersion = dep.Args.Version
 		}
+		steps = append(steps, rbStep{step: st})
+	}
+	// The balancers' own checks confirm the old version before it takes traffic.
+	var checked []string
+	for _, st := range last {
+		if st.Kind == planner.RegistrySetEnabled || st.Kind == planner.RegistrySetWeight {
+			continue
+		}
+		if b, err := x.balancer(st.Args.Provider); err == nil && providers.CapabilitiesOf(b.Kind()).ConfirmsServing {
+			checked = append(checked, st.Args.Provider+"/"+st.Args.Pool+"/"+addr)
+		}
+	}
+	if len(checked) > 0 {
+		st := base
+		st.Kind = planner.WaitServing
+		st.Args = planner.StepArgs{Address: addr, Group: dep.Args.Group, Members: dedupe(checked),
+			Duration: planner.Duration(x.servingBound(dep.Service))}
 		steps = append(steps, rbStep{step: st})
 	}
 	// Back in traffic in the planner's order: registry first, then balancers.

@@ -40,8 +40,8 @@ type Runner struct {
 	HTTPClient *http.Client
 	// Resume delivers the ids of pause steps resumed by `nonstop resume`.
 	Resume <-chan string
-	// PollInterval is how often wait.drain and the registry half of wait.healthy poll;
-	// zero means one second.
+	// PollInterval is how often wait.drain polls; zero means one second. (wait.healthy
+	// polls at the health block's interval, wait.serving every 200ms.)
 	PollInterval time.Duration
 	// Now returns the time stamped on events and journal entries; nil means time.Now.
 	Now func() time.Time
@@ -91,6 +91,7 @@ func (r *Runner) Apply(ctx context.Context, p *planner.Plan) (*Result, error) {
 		go x.resume.follow(hubCtx, r.Resume)
 	}
 	x.runGraph(ctx, g)
+	x.guards.stop()
 
 	res := x.result(g)
 	err = x.applyError(ctx, res)
@@ -111,6 +112,7 @@ type execution struct {
 	log     hclog.Logger
 	http    *http.Client
 	resume  *resumeHub
+	guards  *registryGuards
 	now     func() time.Time
 	started time.Time
 
@@ -134,6 +136,7 @@ func newExecution(r *Runner, p *planner.Plan) *execution {
 		resume:   newResumeHub(),
 		services: map[string]*serviceRun{},
 	}
+	x.guards = newRegistryGuards(x)
 	if x.log == nil {
 		x.log = hclog.NewNullLogger()
 	}

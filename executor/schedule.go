@@ -197,6 +197,11 @@ func (x *execution) runOne(ctx context.Context, st *planner.Step, sr *serviceRun
 	writes, err := x.runStep(ctx, st)
 	elapsed := x.now().Sub(start)
 	if err != nil {
+		if len(writes) > 0 {
+			x.mu.Lock()
+			sr.noteWrites(writes)
+			x.mu.Unlock()
+		}
 		x.em.emit(Event{Level: LevelError, Type: EventStepErrored, Step: st, Service: st.Service, Elapsed: elapsed,
 			Message: fmt.Sprintf("%s: Failed after %s", describe(st), roundElapsed(elapsed)), Error: err.Error()})
 		if jerr := x.record(ctx, st, JournalError, err.Error()); jerr != nil {

@@ -46,12 +46,18 @@ func (x *execution) setMemberWeight(ctx context.Context, st *planner.Step) ([]wr
 		return nil, fmt.Errorf("setting the weight of %s in %s to %d: %w", a.Address, a.Pool, *a.Weight, err)
 	}
 	w := before.Weight
-	return []write{{
+	writes := []write{{
 		key:     memberKey("weight", a.Provider, a.Pool, a.Address),
 		address: a.Address,
 		did:     *st,
 		undo:    withArgs(st, func(u *planner.StepArgs) { u.Weight = &w }),
-	}}, nil
+	}}
+	if *a.Weight > 0 && w == 0 {
+		if err := x.confirmRaised(ctx, b, a.Provider, a.Pool, []string{a.Address}, x.servingBound(st.Service)); err != nil {
+			return writes, err
+		}
+	}
+	return writes, nil
 }
 
 // setMemberState runs balancer.set_state.
@@ -75,12 +81,18 @@ func (x *execution) setMemberState(ctx context.Context, st *planner.Step) ([]wri
 	if prev == "" {
 		prev = providers.StateReady
 	}
-	return []write{{
+	writes := []write{{
 		key:     memberKey("state", a.Provider, a.Pool, a.Address),
 		address: a.Address,
 		did:     *st,
 		undo:    withArgs(st, func(u *planner.StepArgs) { u.State = prev }),
-	}}, nil
+	}}
+	if a.State == providers.StateReady && prev != providers.StateReady {
+		if err := x.confirmRaised(ctx, b, a.Provider, a.Pool, []string{a.Address}, x.servingBound(st.Service)); err != nil {
+			return writes, err
+		}
+	}
+	return writes, nil
 }
 
 // inBatch runs fn inside the balancer's Batch when it has one, so that several
@@ -130,7 +142,7 @@ func (x *execution) switchMembers(ctx context.Context, st *planner.Step) ([]writ
 		return addrs[i] < addrs[j]
 	})
 	var writes []write
-	err = inBatch(ctx, b, func() error {
+	set := func(addrs []string) error {
 		for _, addr := range addrs {
 			w, m := a.Weights[addr], before[addr]
 			one := planner.Step{ID: st.ID, Kind: planner.BalancerSetWeight, Service: st.Service,
@@ -154,9 +166,21 @@ func (x *execution) switchMembers(ctx context.Context, st *planner.Step) ([]writ
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return writes, nil
+	if !providers.CapabilitiesOf(b.Kind()).ConfirmsServing {
+		return writes, inBatch(ctx, b, func() error { return set(addrs) })
+	}
+	// A balancer with its own checks routes to a raised member only once they pass:
+	// the members it lowers keep serving until it confirms the raised ones.
+	n := 0
+	for n < len(addrs) && a.Weights[addrs[n]] > 0 {
+		n++
+	}
+	if err := set(addrs[:n]); err != nil {
+		return writes, err
+	}
+	if err := x.confirmRaised(ctx, b, a.Provider, a.Pool, addrs[:n], x.servingBound(st.Service)); err != nil {
+		return writes, err
+	}
+	return writes, set(addrs[n:])
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
@@ -58,10 +59,13 @@ func (x *execution) deploy(ctx context.Context, st *planner.Step) error {
 	if x.r.Config != nil {
 		cmd.Dir = x.r.Config.Dir
 	}
-	cmd.Env = append(os.Environ(), envList(env)...)
+	cmd.Env = append(append(os.Environ(), deployContract(svc, iv)...), envList(env)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = pipeGrace
 	killGroupOnCancel(cmd)
+	if svc.Registry != nil {
+		x.guards.hold(ctx, st)
+	}
 
 	err = cmd.Run()
 	out.flush()
@@ -81,6 +85,25 @@ func (x *execution) deploy(ctx context.Context, st *planner.Step) error {
 		return fmt.Errorf("deploy command %s exited with status %d%s", argv[0], exitErr.ExitCode(), out.tail())
 	}
 	return fmt.Errorf("deploy command %s: %w", argv[0], err)
+}
+
+// deployContract is the environment every deploy command gets, before the
+// deploy block's own env (which may override it): what is deployed where, and, for
+// a service in a registry, that the new process must register disabled. nonstop
+// enables it once wait.healthy and verify have passed. NONSTOP_REGISTER_ENABLED is
+// nonstop's name; SPRING_CLOUD_NACOS_DISCOVERY_INSTANCE_ENABLED is the same switch
+// for Spring Cloud Alibaba (spring.cloud.nacos.discovery.instance-enabled).
+func deployContract(svc *lang.Service, iv lang.InstanceVars) []string {
+	env := []string{
+		"NONSTOP_SERVICE=" + svc.Name,
+		"NONSTOP_GROUP=" + iv.Group,
+		"NONSTOP_ADDRESS=" + iv.Address.String(),
+		"NONSTOP_VERSION=" + iv.Version,
+	}
+	if svc.Registry != nil {
+		env = append(env, "NONSTOP_REGISTER_ENABLED=false", "SPRING_CLOUD_NACOS_DISCOVERY_INSTANCE_ENABLED=false")
+	}
+	return env
 }
 
 // envList renders env as sorted NAME=value entries.

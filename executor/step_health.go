@@ -71,7 +71,7 @@ func (x *execution) waitHealthy(ctx context.Context, st *planner.Step) error {
 	if svc.Registry == nil {
 		return nil
 	}
-	return x.waitRegistered(ctx, st, iv.Version, timeout)
+	return x.waitRegistered(ctx, st, iv.Version, interval, timeout)
 }
 
 // pollHealth GETs url every interval until it answers expect or timeout passes.
@@ -100,9 +100,9 @@ func (x *execution) pollHealth(ctx context.Context, url string, expect int, inte
 	}
 }
 
-// waitRegistered polls the registry until the instance is listed, healthy, and at
-// version when the registry reveals the version.
-func (x *execution) waitRegistered(ctx context.Context, st *planner.Step, version string, timeout time.Duration) error {
+// waitRegistered polls the registry every interval (the health block's) until the
+// instance is listed, healthy, and at version when the registry reveals the version.
+func (x *execution) waitRegistered(ctx context.Context, st *planner.Step, version string, interval, timeout time.Duration) error {
 	r, key, err := x.registryOf(st)
 	if err != nil {
 		return err
@@ -129,7 +129,7 @@ func (x *execution) waitRegistered(ctx context.Context, st *planner.Step, versio
 			return fmt.Errorf("registry %s.%s does not show %s healthy at version %s within %s (last: %s)",
 				r.Kind(), r.Name(), st.Args.Address, version, timeout, last)
 		}
-		if err := sleep(ctx, min(x.pollInterval(), time.Until(deadline))); err != nil {
+		if err := sleep(ctx, min(interval, time.Until(deadline))); err != nil {
 			return err
 		}
 	}

@@ -86,6 +86,9 @@ func (x *execution) setInstance(ctx context.Context, st *planner.Step) ([]write,
 		if a.Enabled == nil {
 			return nil, fmt.Errorf("registry.set_enabled has no enabled value")
 		}
+		if *a.Enabled {
+			x.guards.release(st.Service, a.Address)
+		}
 		if err := r.SetInstanceEnabled(ctx, ik, *a.Enabled); err != nil {
 			return nil, fmt.Errorf("setting enabled=%t on %s: %w", *a.Enabled, a.Address, err)
 		}

@@ -29,6 +29,8 @@ func (x *execution) runStep(ctx context.Context, st *planner.Step) ([]write, err
 		return nil, sleep(ctx, time.Duration(st.Args.Duration))
 	case planner.WaitDrain:
 		return nil, x.waitDrain(ctx, st)
+	case planner.WaitServing:
+		return nil, x.waitServing(ctx, st)
 	case planner.Pause:
 		return nil, x.pause(ctx, st)
 	case planner.Deploy:
