@@ -120,7 +120,26 @@ func (c *Consumer) pick() (string, error) {
 }
 
 // Path returns a load path that calls the consumer's instances directly.
-func (c *Consumer) Path(name string) *Path { return newPath(name, c.pick) }
+func (c *Consumer) Path(name string) *Path {
+	p := newPath(name, c.pick)
+	p.direct = true
+	return p
+}
+
+// WaitInstances waits until the consumer's list holds n instances.
+func (c *Consumer) WaitInstances(n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		got := c.Instances()
+		if len(got) >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the registry consumer lists %v after %s, want %d instances", got, timeout, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
 
 // Close stops refreshing and closes the naming client.
 func (c *Consumer) Close() {

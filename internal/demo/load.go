@@ -18,6 +18,9 @@ const WorkPath = "/work?ms=20"
 // requestTimeout bounds one load request; a slower answer counts as a failure.
 const requestTimeout = 5 * time.Second
 
+// maxFailures is how many failures a path keeps in full (Counts.Failures).
+const maxFailures = 10
+
 // Path is one way clients reach the service. Each request uses a fresh connection
 // and is never retried: a transport error or any status but 200 is a failure.
 type Path struct {
@@ -25,13 +28,40 @@ type Path struct {
 	Name string
 
 	target func() (string, error) // base URL ("http://host:port") of the next request
+	direct bool                   // target is the instance itself, not a balancer
 	client *http.Client
 
 	ok, failed atomic.Int64
 	mu         sync.Mutex
 	errs       map[string]int // failure reason → count
 	versions   map[string]int // version answered → count
-	firstErrAt []time.Time    // when the first few failures happened
+	failures   []Failure      // the first few failures
+}
+
+// Failure is one failed request.
+type Failure struct {
+	// Path is the path's name.
+	Path string
+	// Member is the instance the request went to, as far as it is known: nginx's
+	// X-Upstream, HAProxy's (or the instance's) X-Served-By, or the address a
+	// registry consumer picked; "" when nothing names it (e.g. a balancer refused
+	// the connection).
+	Member string
+	// Status is the HTTP status, 0 for a transport error.
+	Status int
+	// Reason is the status line and a bit of the body, or the error.
+	Reason string
+	// At is when the request was sent.
+	At time.Time
+}
+
+// String renders "12:03:04.512 haproxy → 127.0.0.1:18082: 503 Service Unavailable: warming up".
+func (f Failure) String() string {
+	member := f.Member
+	if member == "" {
+		member = "?"
+	}
+	return fmt.Sprintf("%s %s → %s: %s", f.At.Format("15:04:05.000"), f.Path, member, f.Reason)
 }
 
 // Counts is what a path saw.
@@ -43,9 +73,13 @@ type Counts struct {
 	Versions map[string]int
 	// FailedAt holds the times of the first failures (at most ten).
 	FailedAt []time.Time
+	// Failures holds the first failures (at most ten) in full.
+	Failures []Failure
 }
 
-// String renders "nginx: 812 ok, 0 failed (1.0.0 400, 1.1.0 412)".
+// String renders "nginx: 812 ok, 0 failed (1.0.0 400, 1.1.0 412)", then the
+// failure reasons with their counts and the first few failures (path, member,
+// error, time).
 func (c Counts) String() string {
 	var vs []string
 	for v, n := range c.Versions {
@@ -53,8 +87,20 @@ func (c Counts) String() string {
 	}
 	sort.Strings(vs)
 	s := fmt.Sprintf("%s: %d ok, %d failed (%s)", c.Name, c.OK, c.Failed, strings.Join(vs, ", "))
-	for e, n := range c.Errors {
-		s += fmt.Sprintf("\n    %d× %s", n, e)
+	reasons := make([]string, 0, len(c.Errors))
+	for e := range c.Errors {
+		reasons = append(reasons, e)
+	}
+	sort.Strings(reasons)
+	for _, e := range reasons {
+		s += fmt.Sprintf("\n    %d× %s", c.Errors[e], e)
+	}
+	for i, f := range c.Failures {
+		if i == 5 {
+			s += fmt.Sprintf("\n    (%d more)", c.Failed-5)
+			break
+		}
+		s += "\n    " + f.String()
 	}
 	return s
 }
@@ -102,23 +148,42 @@ func (p *Path) Run(ctx context.Context, rate, max int) {
 
 // once sends one request and records its outcome.
 func (p *Path) once() {
+	at := time.Now()
 	base, err := p.target()
 	if err != nil {
-		p.fail(err.Error())
+		p.fail(Failure{Reason: err.Error(), At: at}, err.Error())
 		return
+	}
+	member := ""
+	if p.direct {
+		member = strings.TrimPrefix(base, "http://")
 	}
 	resp, err := p.client.Get(base + WorkPath)
 	if err != nil {
-		p.fail(trimURL(err.Error()))
+		reason := trimURL(err.Error())
+		p.fail(Failure{Member: member, Reason: reason, At: at}, reason)
 		return
+	}
+	if m := servedBy(resp.Header); m != "" {
+		member = m
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	resp.Body.Close()
 	switch {
 	case err != nil:
-		p.fail("read body: " + trimURL(err.Error()))
+		reason := "read body: " + trimURL(err.Error())
+		p.fail(Failure{Member: member, Status: resp.StatusCode, Reason: reason, At: at}, reason)
 	case resp.StatusCode != http.StatusOK:
-		p.fail(fmt.Sprintf("%s from %s", resp.Status, base))
+		detail := strings.TrimSpace(string(body))
+		if len(detail) > 80 || strings.Contains(detail, "<") { // an HTML error page
+			detail = ""
+		}
+		reason := resp.Status
+		if detail != "" {
+			reason += ": " + detail
+		}
+		p.fail(Failure{Member: member, Status: resp.StatusCode, Reason: reason, At: at},
+			fmt.Sprintf("%s from %s", resp.Status, base))
 	default:
 		p.ok.Add(1)
 		version := strings.TrimSpace(strings.TrimPrefix(string(body), "done "))
@@ -128,14 +193,27 @@ func (p *Path) once() {
 	}
 }
 
-func (p *Path) fail(reason string) {
+// fail records a failure; group is the reason it is counted under.
+func (p *Path) fail(f Failure, group string) {
+	f.Path = p.Name
 	p.failed.Add(1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.errs[reason]++
-	if len(p.firstErrAt) < 10 {
-		p.firstErrAt = append(p.firstErrAt, time.Now())
+	p.errs[group]++
+	if len(p.failures) < maxFailures {
+		p.failures = append(p.failures, f)
 	}
+}
+
+// servedBy names the member from an answer's headers: nginx's X-Upstream (the
+// last address when nginx tried several), else X-Served-By (HAProxy's
+// "backend/server@address", or the instance's own address).
+func servedBy(h http.Header) string {
+	if u := h.Get("X-Upstream"); u != "" {
+		parts := strings.Split(u, ",")
+		return strings.TrimSpace(parts[len(parts)-1])
+	}
+	return h.Get("X-Served-By")
 }
 
 // trimURL drops the query from an error text so that failures group by cause.
@@ -153,7 +231,10 @@ func (p *Path) Counts() Counts {
 	for k, v := range p.versions {
 		c.Versions[k] = v
 	}
-	c.FailedAt = append(c.FailedAt, p.firstErrAt...)
+	for _, f := range p.failures {
+		c.FailedAt = append(c.FailedAt, f.At)
+	}
+	c.Failures = append(c.Failures, p.failures...)
 	return c
 }
 
