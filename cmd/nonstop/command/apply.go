@@ -8,11 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/nonstop-release/nonstop/executor/state"
-	"github.com/nonstop-release/nonstop/lang"
-	"github.com/nonstop-release/nonstop/planner"
+	"github.com/nonstop-release/nonstop/executor/operation"
 )
 
 const applyHelp = `
@@ -60,21 +56,6 @@ type applyFlags struct {
 	live        liveFlags
 }
 
-// applyRun is one run of nonstop apply: its flags, configuration, the state
-// backend it locked and the state it loaded.
-type applyRun struct {
-	m        *Meta
-	flags    applyFlags
-	dir      string
-	planFile string
-	cfg      *lang.Config
-	log      hclog.Logger
-
-	backend state.Backend
-	st      *state.State
-	commit  string
-}
-
 func runApply(m *Meta, args []string) int {
 	fs := m.FlagSet("apply", applyHelp)
 	var f applyFlags
@@ -111,8 +92,23 @@ func runApply(m *Meta, args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := &applyRun{m: m, flags: f, dir: dir, planFile: planFile, cfg: cfg, log: m.Logger("apply")}
-	return a.run(ctx)
+	v := newApplyView(m, f.json, cfg, dir)
+	r := operation.Apply(ctx, operation.Options{
+		Config:      cfg,
+		Dir:         dir,
+		PlanFile:    planFile,
+		Targets:     f.live.Targets,
+		Parallelism: f.live.Parallelism,
+		LockTimeout: f.lockTimeout,
+		AutoApprove: f.autoApprove,
+		Events:      v.events,
+		Logger:      m.log,
+		View:        v,
+	})
+	if r.Err != nil {
+		return 1
+	}
+	return 0
 }
 
 // applyArgs splits apply's arguments into the plan file and the configuration
@@ -141,60 +137,4 @@ func applyArgs(pos []string, chdir string) (planFile, dir string, err error) {
 		dir = chdir
 	}
 	return planFile, dir, nil
-}
-
-// run takes the lock, deals with an interrupted apply, plans (or reads the plan
-// file), and applies. The lock is released on every path out.
-func (a *applyRun) run(ctx context.Context) int {
-	b, err := openBackend(a.cfg, a.dir)
-	if err != nil {
-		a.m.ShowDiagnostics(backendDiag(err), nil)
-		return 1
-	}
-	defer b.Close()
-	a.backend = b
-
-	lockID, err := lockState(ctx, b, "apply", a.flags.lockTimeout)
-	if err != nil {
-		fmt.Fprintf(a.m.Stderr, "Error: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if err := b.Unlock(lockID); err != nil {
-			fmt.Fprintf(a.m.Stderr, "Error releasing the state lock %s: %v\n", lockID, err)
-		}
-	}()
-	a.log.Debug("state lock taken", "id", lockID)
-
-	if a.st, err = b.Load(ctx); err != nil {
-		fmt.Fprintf(a.m.Stderr, "Error: cannot load the state: %v\n", err)
-		return 1
-	}
-	if a.st.Journal != nil {
-		if err := a.closeInterrupted(ctx); err != nil {
-			fmt.Fprintf(a.m.Stderr, "Error: cannot record the interrupted apply: %v\n", err)
-			return 1
-		}
-	}
-	a.commit = a.cfg.Commit // set when the configuration was read at -ref
-	if a.commit == "" {
-		a.commit = gitCommit(a.dir)
-	}
-
-	var (
-		p     *planner.Plan
-		provs planner.Providers
-		code  int
-		ok    bool
-	)
-	if a.planFile != "" {
-		p, provs, code, ok = a.readPlan(ctx)
-	} else {
-		p, provs, code, ok = a.makePlan(ctx)
-	}
-	defer a.m.closeProviders(provs)
-	if !ok {
-		return code
-	}
-	return a.execute(ctx, p, provs)
 }

@@ -1,206 +1,106 @@
 package command
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/nonstop-release/nonstop/executor"
-	"github.com/nonstop-release/nonstop/executor/state"
+	"github.com/nonstop-release/nonstop/executor/operation"
+	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/lang/diags"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
-// execute starts the journal, runs the plan and records what it did in the state.
-func (a *applyRun) execute(ctx context.Context, p *planner.Plan, provs planner.Providers) int {
-	started := time.Now()
-	applyID := newApplyID(started)
-	a.st.Journal = &state.Journal{ApplyID: applyID, Started: started, PlanSummary: summaryText(p.Summary)}
-	// Until the apply finishes, its releases stand in the history as interrupted:
-	// that is what they are if this process dies.
-	releases := a.plannedReleases(p, applyID, started)
-	a.st.History = append(a.st.History, releases...)
-	if err := a.backend.Save(ctx, a.st); err != nil {
-		fmt.Fprintf(a.m.Stderr, "Error: cannot start the apply journal: %v\n", err)
-		return 1
-	}
-	resume := resumePath(a.backend, a.dir)
-	if err := clearResumeFile(resume); err != nil {
-		a.log.Warn("cannot clear the resume file", "path", resume, "error", err)
-	}
-	a.log.Info("apply started", "id", applyID, "steps", len(p.Steps), "resume_file", resume)
+// applyView is apply's operation.View: human text on a terminal or in a log, or
+// with -json log lines in the shape of the progress events.
+type applyView struct {
+	m    *Meta
+	json bool
+	cfg  *lang.Config
+	dir  string
 
-	sink, closeSink := a.sink()
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	runner := executor.Runner{
-		Config:      a.cfg,
-		Providers:   provs,
-		Journal:     executor.BackendJournal(a.backend),
-		Events:      sink,
-		Logger:      a.m.Logger("executor"),
-		Parallelism: a.flags.live.Parallelism,
-		Resume:      executor.WatchResumeFile(watchCtx, resume, 500*time.Millisecond),
-	}
-	res, runErr := runner.Apply(ctx, p)
-	stopWatch()
-	closeSink()
+	// events is the progress view; closeEvents stops it before the result is shown.
+	events      executor.EventSink
+	closeEvents func()
+}
 
-	// The state is written even when the apply was interrupted: ctx may be done.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	interrupted := ctx.Err() != nil
-	a.recordResult(res, runErr, interrupted, releases)
-	if err := a.backend.Save(sctx, a.st); err != nil {
-		fmt.Fprintf(a.m.Stderr, "Error: cannot save the state after the apply: %v\n"+
-			"The journal stays in the state; the next apply reports it and plans again from live state.\n", err)
-		return 1
-	}
-	return a.report(p, res, runErr, interrupted)
+var _ operation.View = (*applyView)(nil)
+
+func newApplyView(m *Meta, json bool, cfg *lang.Config, dir string) *applyView {
+	v := &applyView{m: m, json: json, cfg: cfg, dir: dir}
+	v.events, v.closeEvents = v.sink()
+	return v
 }
 
 // sink returns the progress view: JSON lines with -json, the live view when
 // stdout is a terminal that can redraw lines (TERM is not "dumb"), else (CI, a
 // pipe, a file) one timestamped line per event. Colour plays no part: -no-color
 // and NO_COLOR leave the live view, which draws no colour.
-func (a *applyRun) sink() (executor.EventSink, func()) {
-	termName, _ := a.m.Getenv("TERM")
+func (v *applyView) sink() (executor.EventSink, func()) {
+	termName, _ := v.m.Getenv("TERM")
 	switch {
-	case a.flags.json:
-		return executor.JSONSink(a.m.Stdout), func() {}
-	case a.m.StdoutIsTerminal && termName != "dumb":
-		v := executor.TTYSink(a.m.Stdout)
-		return v, func() { _ = v.Close() }
+	case v.json:
+		return executor.JSONSink(v.m.Stdout), func() {}
+	case v.m.StdoutIsTerminal && termName != "dumb":
+		tty := executor.TTYSink(v.m.Stdout)
+		return tty, func() { _ = tty.Close() }
 	default:
-		return executor.LineSink(a.m.Stdout), func() {}
+		return executor.LineSink(v.m.Stdout), func() {}
 	}
 }
 
-// plannedReleases returns one release per service the plan changes, from the
-// versions its instances run to the configured version.
-func (a *applyRun) plannedReleases(p *planner.Plan, applyID string, started time.Time) []state.Release {
-	from := map[string]map[string]bool{}
-	var order []string
-	note := func(svc string) {
-		if _, ok := from[svc]; !ok {
-			from[svc] = map[string]bool{}
-			order = append(order, svc)
-		}
-	}
-	for _, s := range p.Steps {
-		note(s.Service)
-		if s.Kind == planner.Deploy && s.Args.FromVersion != "" {
-			from[s.Service][s.Args.FromVersion] = true
-		}
-	}
-	for _, c := range p.Changes {
-		if c.Action == planner.NoOp {
-			continue
-		}
-		note(c.Service)
-		if v, ok := c.Before.(string); ok && c.Field == "version" && v != "" {
-			from[c.Service][v] = true
-		}
-	}
-	out := make([]state.Release, 0, len(order))
-	for _, svc := range order {
-		to := ""
-		if s := a.cfg.Services[svc]; s != nil {
-			to = s.Version
-		}
-		fromText := strings.Join(slices.Sorted(maps.Keys(from[svc])), ", ")
-		if fromText == "" {
-			fromText = to // a repair: the version does not change
-		}
-		out = append(out, state.Release{ID: applyID + "/" + svc, Service: svc, From: fromText, To: to,
-			Started: started, Result: state.ResultInterrupted, Commit: a.commit})
-	}
-	return out
+// Diagnostics shows ds on stderr with the configuration's sources.
+func (v *applyView) Diagnostics(ds diags.Diagnostics) {
+	v.m.ShowDiagnostics(ds, Sources(v.cfg, v.dir))
 }
 
-// recordResult folds the outcome of the apply into the state: deployed versions,
-// the releases' results, and, when everything applied, the applied configuration.
-func (a *applyRun) recordResult(res *executor.Result, runErr error, interrupted bool, releases []state.Release) {
-	now := time.Now()
-	a.st.Journal = nil
-	result := map[string]string{}
-	if res != nil {
-		for name, sr := range res.Services {
-			for addr, v := range sr.Deployed {
-				a.st.SetDeployed(name, addr, v)
-			}
-			for _, addr := range sr.Unknown {
-				delete(a.st.Deployed[name], addr)
-			}
-			result[name] = releaseResult(sr.Outcome, interrupted)
-		}
+// Result prints how the apply ended: the outcome of the steps that ran, "No
+// changes.", or the error that stopped it (with what to do about it).
+func (v *applyView) Result(r *operation.Result) {
+	v.closeEvents()
+	stderr := v.m.Stderr
+	var stale *operation.StaleError
+	switch {
+	case r.Ran:
+		v.report(r)
+	case r.Err == nil && r.NoChanges:
+		v.say("info", planner.NoChangesMessage)
+	case r.Err == nil:
+	case errors.Is(r.Err, operation.ErrDiagnostics), errors.Is(r.Err, operation.ErrNotApproved):
+		// Already said.
+	case errors.As(r.Err, &stale):
+		fmt.Fprintf(stderr, "Error: %v\n", stale)
+		fmt.Fprintln(stderr, "\nLive state changed since the plan was made, so its steps may no longer be safe.\n"+
+			"Run \"nonstop plan\" again and review the new plan.")
+	case errors.Is(r.Err, operation.ErrPlanConfig):
+		fmt.Fprintf(stderr, "Error: %v\n\nRun \"nonstop plan\" again.\n", r.Err)
+	case errors.Is(r.Err, operation.ErrStateNotSaved):
+		fmt.Fprintf(stderr, "Error: %v\n"+
+			"The journal stays in the state; the next apply reports it and plans again from live state.\n", r.Err)
+	default:
+		fmt.Fprintf(stderr, "Error: %v\n", r.Err)
 	}
-	ids := map[string]bool{}
-	for _, r := range releases {
-		ids[r.ID] = true
-	}
-	for i := range a.st.History {
-		r := &a.st.History[i]
-		if !ids[r.ID] {
-			continue
-		}
-		r.Finished = now
-		switch res, ok := result[r.Service]; {
-		case ok:
-			r.Result = res
-		case interrupted:
-			r.Result = state.ResultInterrupted
-		default:
-			r.Result = state.ResultFailed
-		}
-	}
-	if res != nil && runErr == nil && !res.Failed() && !interrupted {
-		a.st.ConfigHash, a.st.Commit, a.st.AppliedAt = a.cfg.Hash, a.commit, now
+	if r.UnlockErr != nil {
+		fmt.Fprintf(stderr, "Error releasing the state lock %s: %v\n", r.LockID, r.UnlockErr)
 	}
 }
 
-// releaseResult maps a service's outcome to the result recorded in history.
-func releaseResult(o executor.Outcome, interrupted bool) string {
-	switch o {
-	case executor.OutcomeApplied:
-		return state.ResultSuccess
-	case executor.OutcomeRolledBack:
-		return state.ResultRolledBack
-	case executor.OutcomeIncomplete, executor.OutcomeFailed:
-		if interrupted {
-			return state.ResultInterrupted
-		}
-	}
-	return state.ResultFailed
-}
-
-// summaryText is the plan's summary in one line.
-func summaryText(s planner.Summary) string {
-	return fmt.Sprintf("%s to upgrade, %s, %s, %s.",
-		countOf(s.Upgrades, "instance", "instances"), countOf(s.WeightChanges, "weight change", "weight changes"),
-		countOf(s.RouteChanges, "route change", "route changes"), countOf(s.OtherChanges, "other change", "other changes"))
-}
-
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// report prints how the apply ended and returns the exit code.
-func (a *applyRun) report(p *planner.Plan, res *executor.Result, runErr error, interrupted bool) int {
+// report prints the outcome of an apply whose steps ran.
+func (v *applyView) report(r *operation.Result) {
+	res := r.Apply
 	if res == nil {
-		a.say("error", fmt.Sprintf("Apply failed before any step ran: %v", runErr))
-		return 1
+		v.say("error", fmt.Sprintf("Apply failed before any step ran: %v", r.Err))
+		return
 	}
-	if runErr == nil && !res.Failed() && !interrupted {
-		a.say("info", fmt.Sprintf("\nApply complete! %s", summaryText(p.Summary)))
-		return 0
+	if r.Err == nil {
+		v.say("info", fmt.Sprintf("\nApply complete! %s", operation.SummaryText(r.Plan.Summary)))
+		return
 	}
 	var b strings.Builder
-	if interrupted {
+	if r.Interrupted {
 		b.WriteString("\nApply interrupted: steps in flight were stopped and no rollback ran.\n" +
 			"Run apply again: it plans from live state.\n")
 	}
@@ -208,8 +108,7 @@ func (a *applyRun) report(p *planner.Plan, res *executor.Result, runErr error, i
 	for _, name := range res.Order {
 		writeServiceResult(&b, res.Services[name])
 	}
-	a.say("error", strings.TrimRight(b.String(), "\n"))
-	return 1
+	v.say("error", strings.TrimRight(b.String(), "\n"))
 }
 
 // writeServiceResult describes what an apply changed for one service and what it

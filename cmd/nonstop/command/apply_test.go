@@ -321,3 +321,12 @@ func TestApplyInterruptedBySIGINT(t *testing.T) {
 		t.Errorf("the interrupted write happened anyway (-want +got):\n%s", diff)
 	}
 }
+
+// targetAddress returns the instance address of a deploy target, the last part
+// of "order-service/a/127.0.0.1:18081" (the plan tests read deploy steps with it).
+func targetAddress(target string) string {
+	if i := strings.LastIndex(target, "/"); i >= 0 {
+		return target[i+1:]
+	}
+	return target
+}

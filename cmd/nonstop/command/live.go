@@ -7,8 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
-
+	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/lang/diags"
 	"github.com/nonstop-release/nonstop/planner"
@@ -52,16 +51,7 @@ func (f *liveFlags) Register(fs *flag.FlagSet) {
 
 // Check reports every target that names no service of cfg.
 func (f *liveFlags) Check(cfg *lang.Config) diags.Diagnostics {
-	var ds diags.Diagnostics
-	for _, t := range f.Targets {
-		if _, ok := cfg.Services[t]; ok {
-			continue
-		}
-		ds = ds.Append(diags.Sourceless(diags.Error, "Invalid target",
-			fmt.Sprintf("The target service.%s names no service of the configuration; declared services are: %s.",
-				t, strings.Join(cfg.ServiceNames, ", "))))
-	}
-	return ds
+	return operation.CheckTargets(cfg, f.Targets)
 }
 
 // RefreshOptions returns the refresh options these flags select.
@@ -140,20 +130,6 @@ func (m *Meta) closeProviders(provs planner.Providers) {
 	if err := provs.Close(); err != nil {
 		m.Logger("provider").Warn("closing providers", "error", err)
 	}
-}
-
-// gitCommit returns the HEAD commit of the git repository holding dir, or "" when
-// dir is not in one or HEAD cannot be read.
-func gitCommit(dir string) string {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
-	if err != nil {
-		return ""
-	}
-	head, err := repo.Head()
-	if err != nil {
-		return ""
-	}
-	return head.Hash().String()
 }
 
 // configDir returns the directory argument of a command that takes at most one, or

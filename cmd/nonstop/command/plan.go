@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/lang/diags"
 	"github.com/nonstop-release/nonstop/planner"
@@ -91,47 +92,16 @@ func runPlan(m *Meta, args []string) int {
 	return 0
 }
 
-// makePlan refreshes the live state and plans against it, recording the git commit
-// of the configuration directory.
+// makePlan refreshes the live state and plans against it (operation.Plan),
+// recording the git commit of the configuration directory.
 func (m *Meta) makePlan(cfg *lang.Config, dir string, lf *liveFlags) (*planner.Plan, diags.Diagnostics) {
-	provs, live, ds := m.openAndRefresh(context.Background(), cfg, lf.RefreshOptions())
-	defer m.closeProviders(provs)
-	if ds.HasErrors() {
-		return nil, ds
-	}
-	commit := cfg.Commit // set when the configuration was read at -ref
-	if commit == "" {
-		commit = gitCommit(dir)
-	}
-	log := m.Logger("plan")
-	log.Debug("planning", "services", len(lf.services(cfg)), "commit", commit)
-	known, kds := m.deployedVersions(cfg, dir)
-	ds = ds.Append(kds)
-	plan, pds := planner.MakePlan(cfg, live, planner.Options{Targets: lf.Targets, Commit: commit, KnownVersions: known})
-	ds = ds.Append(pds)
-	if plan != nil {
-		log.Debug("plan made", "changes", len(plan.Changes), "steps", len(plan.Steps))
-	}
-	return plan, ds
-}
-
-// deployedVersions reads, without taking the lock, the versions nonstop last
-// deployed per instance, so that plan sees what apply will see where the registry
-// hides a version. A state that cannot be read is a warning: the plan then treats
-// hidden versions as needing a deploy, which is safe.
-func (m *Meta) deployedVersions(cfg *lang.Config, dir string) (map[string]map[string]string, diags.Diagnostics) {
-	b, err := openBackend(cfg, dir)
-	if err != nil {
-		return nil, diags.Diagnostics{diags.Sourceless(diags.Warning, "State not read",
-			fmt.Sprintf("nonstop could not open its state to learn the versions it last deployed: %v", err))}
-	}
-	defer b.Close()
-	st, err := b.Load(context.Background())
-	if err != nil {
-		return nil, diags.Diagnostics{diags.Sourceless(diags.Warning, "State not read",
-			fmt.Sprintf("nonstop could not read its state to learn the versions it last deployed: %v", err))}
-	}
-	return st.Deployed, nil
+	return operation.Plan(context.Background(), operation.Options{
+		Config:      cfg,
+		Dir:         dir,
+		Targets:     lf.Targets,
+		Parallelism: lf.Parallelism,
+		Logger:      m.log,
+	})
 }
 
 // renderPlan prints the plan in a format: human, json or markdown.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/executor/state"
 )
 
@@ -66,7 +67,7 @@ func runResume(m *Meta, args []string) int {
 		return 1
 	}
 	defer b.Close()
-	path := resumePath(b, dir)
+	path := operation.ResumePath(b, dir)
 	if err := appendLine(path, step); err != nil {
 		fmt.Fprintf(m.Stderr, "Error: cannot record the resume: %v\n", err)
 		return 1
@@ -90,7 +91,7 @@ func runResume(m *Meta, args []string) int {
 
 // pausing reports whether the journal shows step as a pause started and not ended.
 func pausing(j *state.Journal, step string) bool {
-	inFlight, _, _ := journalProgress(j)
+	inFlight, _, _ := operation.JournalProgress(j)
 	for _, e := range inFlight {
 		if e.StepID == step && e.Kind == "pause" {
 			return true

@@ -1,0 +1,127 @@
+package operation
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nonstop-release/nonstop/executor"
+	"github.com/nonstop-release/nonstop/executor/state"
+	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/planner"
+)
+
+// plannedReleases returns one release per service the plan changes, from the
+// versions its instances run to the configured version.
+func plannedReleases(cfg *lang.Config, p *planner.Plan, applyID string, started time.Time, commit string) []state.Release {
+	from := map[string]map[string]bool{}
+	var order []string
+	note := func(svc string) {
+		if _, ok := from[svc]; !ok {
+			from[svc] = map[string]bool{}
+			order = append(order, svc)
+		}
+	}
+	for _, s := range p.Steps {
+		note(s.Service)
+		if s.Kind == planner.Deploy && s.Args.FromVersion != "" {
+			from[s.Service][s.Args.FromVersion] = true
+		}
+	}
+	for _, c := range p.Changes {
+		if c.Action == planner.NoOp {
+			continue
+		}
+		note(c.Service)
+		if v, ok := c.Before.(string); ok && c.Field == "version" && v != "" {
+			from[c.Service][v] = true
+		}
+	}
+	out := make([]state.Release, 0, len(order))
+	for _, svc := range order {
+		to := ""
+		if s := cfg.Services[svc]; s != nil {
+			to = s.Version
+		}
+		fromText := strings.Join(slices.Sorted(maps.Keys(from[svc])), ", ")
+		if fromText == "" {
+			fromText = to // a repair: the version does not change
+		}
+		out = append(out, state.Release{ID: applyID + "/" + svc, Service: svc, From: fromText, To: to,
+			Started: started, Result: state.ResultInterrupted, Commit: commit})
+	}
+	return out
+}
+
+// recordResult folds the outcome of the apply into st: deployed versions, the
+// releases' results, and, when everything applied, the applied configuration.
+func recordResult(st *state.State, cfg *lang.Config, res *executor.Result, runErr error, interrupted bool, releases []state.Release, commit string) {
+	now := time.Now()
+	st.Journal = nil
+	result := map[string]string{}
+	if res != nil {
+		for name, sr := range res.Services {
+			for addr, v := range sr.Deployed {
+				st.SetDeployed(name, addr, v)
+			}
+			for _, addr := range sr.Unknown {
+				delete(st.Deployed[name], addr)
+			}
+			result[name] = releaseResult(sr.Outcome, interrupted)
+		}
+	}
+	ids := map[string]bool{}
+	for _, r := range releases {
+		ids[r.ID] = true
+	}
+	for i := range st.History {
+		r := &st.History[i]
+		if !ids[r.ID] {
+			continue
+		}
+		r.Finished = now
+		switch res, ok := result[r.Service]; {
+		case ok:
+			r.Result = res
+		case interrupted:
+			r.Result = state.ResultInterrupted
+		default:
+			r.Result = state.ResultFailed
+		}
+	}
+	if res != nil && runErr == nil && !res.Failed() && !interrupted {
+		st.ConfigHash, st.Commit, st.AppliedAt = cfg.Hash, commit, now
+	}
+}
+
+// releaseResult maps a service's outcome to the result recorded in history.
+func releaseResult(o executor.Outcome, interrupted bool) string {
+	switch o {
+	case executor.OutcomeApplied:
+		return state.ResultSuccess
+	case executor.OutcomeRolledBack:
+		return state.ResultRolledBack
+	case executor.OutcomeIncomplete, executor.OutcomeFailed:
+		if interrupted {
+			return state.ResultInterrupted
+		}
+	}
+	return state.ResultFailed
+}
+
+// SummaryText is a plan's summary in one line, as the journal records it:
+// "1 instance to upgrade, 0 weight changes, 0 route changes, 0 other changes."
+func SummaryText(s planner.Summary) string {
+	return fmt.Sprintf("%s to upgrade, %s, %s, %s.",
+		countOf(s.Upgrades, "instance", "instances"), countOf(s.WeightChanges, "weight change", "weight changes"),
+		countOf(s.RouteChanges, "route change", "route changes"), countOf(s.OtherChanges, "other change", "other changes"))
+}
+
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
