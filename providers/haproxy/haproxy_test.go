@@ -28,9 +28,12 @@ func startFleet(t *testing.T, n int) *fleet {
 	for _, b := range bs {
 		addrs = append(addrs, b.Addr)
 	}
+	// No active checks here, so that states and stats read the same every run;
+	// TestHAProxyHealthFollowsChecks runs with them.
 	h := testfleet.StartHAProxy(t, testfleet.HAProxyConfig{
 		Backends:  []testfleet.HAProxyBackend{{Name: "web", Servers: addrs}},
 		Frontends: []testfleet.HAProxyFrontend{{Name: "fe", DefaultBackend: "web"}},
+		Checks:    testfleet.HAProxyChecks{Disabled: true},
 	})
 	return &fleet{haproxy: h, backends: bs, provider: newProvider(t, h.SocketURL(), nil)}
 }
