@@ -1,0 +1,138 @@
+package executor
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/planner"
+	"github.com/nonstop-release/nonstop/providers"
+)
+
+// checkingKind is a test-only balancer kind with its own health checks: adding a
+// kind is one registration, and the executor asks the kind, not its name.
+const checkingKind = "checkinglb"
+
+func init() {
+	providers.Register(providers.Factory{Kind: checkingKind, Caps: providers.Capabilities{ConfirmsServing: true, DrainsByState: true},
+		New: func(providers.Settings) (providers.Provider, error) { return nil, nil }})
+}
+
+// checkingLB wraps the fake balancer with health checks like HAProxy's: a member
+// is down until its checks pass, which happens at upAt[address] (never when zero).
+// It records the fewest members serving as the balancer sees them after any write.
+type checkingLB struct {
+	lb   *fakeLB
+	pool string
+
+	mu         sync.Mutex
+	upAt       map[string]time.Time
+	minServing int
+}
+
+func (b *checkingLB) Kind() string { return checkingKind }
+func (b *checkingLB) Name() string { return "lb" }
+
+func (b *checkingLB) Pool(ctx context.Context, pool string) ([]providers.Member, error) {
+	ms, err := b.lb.Pool(ctx, pool)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range ms {
+		at, ok := b.upAt[ms[i].Address]
+		if ok && (at.IsZero() || time.Now().Before(at)) {
+			ms[i].Health, ms[i].HealthDetail = providers.HealthDown, "DOWN 0/2"
+		} else {
+			ms[i].Health, ms[i].HealthDetail = providers.HealthUp, "UP"
+		}
+	}
+	return ms, err
+}
+
+func (b *checkingLB) SetMemberWeight(ctx context.Context, pool, address string, weight int) error {
+	defer b.observe(ctx)
+	return b.lb.SetMemberWeight(ctx, pool, address, weight)
+}
+
+func (b *checkingLB) SetMemberState(ctx context.Context, pool, address string, state providers.MemberState) error {
+	defer b.observe(ctx)
+	return b.lb.SetMemberState(ctx, pool, address, state)
+}
+
+func (b *checkingLB) observe(ctx context.Context) {
+	ms, _ := b.Pool(ctx, b.pool)
+	n := 0
+	for _, m := range ms {
+		if m.Serving() {
+			n++
+		}
+	}
+	b.mu.Lock()
+	b.minServing = min(b.minServing, n)
+	b.mu.Unlock()
+}
+
+// TestSwitchWaitsForChecks switches to a group whose checks pass only 300ms after
+// the switch starts: the old group keeps serving until the balancer confirms the
+// new one, so the pool never lacks a member the balancer routes to.
+func TestSwitchWaitsForChecks(t *testing.T) {
+	rl := newRelease(t, releaseOptions{instances: 4})
+	oldGroup, newGroup := rl.addrs[:2], rl.addrs[2:]
+	ctx := context.Background()
+	for _, a := range newGroup {
+		if err := rl.lb.SetMemberState(ctx, "order_backend", a, providers.StateDrain); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upAt := time.Now().Add(300 * time.Millisecond)
+	lb := &checkingLB{lb: rl.lb, pool: "order_backend", minServing: 2,
+		upAt: map[string]time.Time{newGroup[0]: upAt, newGroup[1]: upAt}}
+	r := rl.runner()
+	r.Providers[lang.ProviderRef{Kind: "nginx", Name: "edge"}] = lb
+	weights := map[string]int{oldGroup[0]: 0, oldGroup[1]: 0, newGroup[0]: 1, newGroup[1]: 1}
+	steps := []planner.Step{{ID: "s.1", Kind: planner.BalancerSwitch, Service: "order-service",
+		Args: planner.StepArgs{Provider: "nginx.edge", Pool: "order_backend", Weights: weights}}}
+	if _, err := r.Apply(ctx, &planner.Plan{Steps: steps}); err != nil {
+		t.Fatal(err)
+	}
+	if time.Now().Before(upAt) {
+		t.Error("the switch ended before the balancer confirmed the new group")
+	}
+	if lb.minServing < 1 {
+		t.Errorf("the pool had %d members serving as the balancer sees it after some write, want at least 1", lb.minServing)
+	}
+	ms, _ := lb.Pool(ctx, "order_backend")
+	for _, m := range ms {
+		if want := weights[m.Address] > 0; m.Serving() != want {
+			t.Errorf("%s serving %t after the switch, want %t", m.Address, m.Serving(), want)
+		}
+	}
+}
+
+// TestWaitServing waits for a member whose checks pass later, and names a member
+// whose checks never pass with what the balancer last reported.
+func TestWaitServing(t *testing.T) {
+	rl := newRelease(t, releaseOptions{})
+	a, b := rl.addrs[0], rl.addrs[1]
+	soon := time.Now().Add(200 * time.Millisecond)
+	lb := &checkingLB{lb: rl.lb, pool: "order_backend", upAt: map[string]time.Time{a: soon, b: {}}}
+	r := rl.runner()
+	r.Providers[lang.ProviderRef{Kind: "nginx", Name: "edge"}] = lb
+	step := func(addr string, bound time.Duration) planner.Step {
+		return planner.Step{ID: "w", Kind: planner.WaitServing, Service: "order-service", Target: "order-service/a/" + addr,
+			Args: planner.StepArgs{Address: addr, Members: []string{"nginx.edge/order_backend/" + addr}, Duration: planner.Duration(bound)}}
+	}
+	if res := mustApply(t, r, &planner.Plan{Steps: []planner.Step{step(a, 5*time.Second)}}); res.Failed() {
+		t.Fatalf("wait.serving for a member that comes up: %s", res.Services["order-service"].Error)
+	}
+	if time.Now().Before(soon) {
+		t.Error("wait.serving ended before the balancer reported the member up")
+	}
+	res, _ := r.Apply(context.Background(), &planner.Plan{Steps: []planner.Step{step(b, 300*time.Millisecond)}})
+	want := "the balancer does not report nginx.edge/order_backend/" + b + " (state ready, weight 1, health down: DOWN 0/2) serving within 300ms"
+	if got := res.Services["order-service"].Error; !strings.Contains(got, want) {
+		t.Errorf("error %q\nwant it to contain %q", got, want)
+	}
+}
