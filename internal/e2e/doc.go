@@ -1,7 +1,8 @@
 // Package e2e proves nonstop's zero-downtime claim end to end: each test releases a
 // service on a real loopback fleet (Polaris as the Nacos registry, nginx, HAProxy
-// and four demo-service instances moved by examples/demo/deploy.sh) through the
-// library — refresh, plan, safety check, apply — while clients call it through
+// and four demo-service instances moved by examples/demo/deploy.sh) through
+// operation.Apply — what `nonstop apply -auto-approve` runs: lock, refresh, plan,
+// apply with a journal, history in the local state — while clients call it through
 // nginx, through HAProxy and through the registry, and asserts that not one request
 // failed.
 //

@@ -12,11 +12,19 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nonstop-release/nonstop/executor"
+	"github.com/nonstop-release/nonstop/executor/operation"
+	"github.com/nonstop-release/nonstop/executor/state"
 	"github.com/nonstop-release/nonstop/internal/demo"
 	"github.com/nonstop-release/nonstop/internal/testfleet"
 	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/lang/diags"
 	"github.com/nonstop-release/nonstop/planner"
 	"github.com/nonstop-release/nonstop/providers"
+
+	// The provider kinds the demo configuration uses.
+	_ "github.com/nonstop-release/nonstop/providers/haproxy"
+	_ "github.com/nonstop-release/nonstop/providers/nacos"
+	_ "github.com/nonstop-release/nonstop/providers/nginx"
 )
 
 const (
@@ -86,25 +94,41 @@ func newFleet(t *testing.T, service, version string) *fleet {
 
 func (f *fleet) addrs() []string { return append(append([]string(nil), f.groupA...), f.groupB...) }
 
-// releaser writes the configuration for version and opens it; known carries the
-// versions earlier applies deployed.
-func (f *fleet) releaser(version string, known map[string]map[string]string) *demo.Releaser {
+// releaser is one version of the fleet's configuration, released the way
+// `nonstop apply -auto-approve` releases it: by operation.Apply, under the lock of
+// the local state in the configuration directory, which keeps the journal, the
+// history and the versions earlier applies deployed.
+type releaser struct {
+	cfg *lang.Config
+	log hclog.Logger
+}
+
+// releaser writes the configuration for version and loads it.
+func (f *fleet) releaser(version string) *releaser {
 	f.t.Helper()
 	f.cfg.Version = version
 	if err := f.cfg.WriteConfig(f.dir, f.demo.Script); err != nil {
 		f.t.Fatal(err)
 	}
+	cfg, ds := lang.LoadDir(f.dir, lang.LoadOptions{})
+	if ds.HasErrors() {
+		f.t.Fatalf("load %s: %v", f.dir, ds.Err())
+	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "nonstop", Level: hclog.Info, Output: testWriter{f.t}})
-	r, err := demo.Open(f.dir, lang.LoadOptions{}, logger)
-	if err != nil {
-		f.t.Fatal(err)
+	return &releaser{cfg: cfg, log: logger}
+}
+
+// options are the operation options of r: what `nonstop apply -auto-approve DIR`
+// passes, with the test log as the progress view.
+func (f *fleet) options(r *releaser) operation.Options {
+	return operation.Options{
+		Config:      r.cfg,
+		Dir:         f.dir,
+		AutoApprove: true,
+		Events:      executor.LineSink(testWriter{f.t}),
+		Logger:      r.log,
+		View:        &testView{t: f.t, f: f, r: r},
 	}
-	f.t.Cleanup(func() { _ = r.Close() })
-	r.Events = executor.LineSink(testWriter{f.t})
-	if known != nil {
-		r.Known = known
-	}
-	return r
 }
 
 // startLoad starts the three paths: nginx, HAProxy and a registry consumer. It
@@ -129,25 +153,25 @@ func (f *fleet) startLoad(instances int) *demo.Load {
 		consumer.Path("registry"))
 }
 
-// release plans (asserting the plan passed its safety check) and applies it while
-// the load runs, and returns the apply's result, error and wall time.
-func (f *fleet) release(r *demo.Releaser) (*executor.Result, time.Duration, error) {
+// release applies r with operation.Apply while the load runs (the plan is
+// checked for safety once more on its own by the view) and returns the apply's
+// result, error and wall time. An apply that stops before running any step
+// fails the test.
+func (f *fleet) release(r *releaser) (*executor.Result, time.Duration, error) {
 	f.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, p, err := r.Plan(ctx)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if len(p.Steps) == 0 {
+	start := time.Now()
+	res := operation.Apply(ctx, f.options(r))
+	elapsed := time.Since(start)
+	switch {
+	case res.NoChanges:
 		f.t.Fatal("the plan has no steps")
+	case !res.Ran:
+		f.t.Fatalf("the apply ran no step: %v", res.Err)
 	}
-	var b strings.Builder
-	_ = planner.RenderHuman(&b, p)
-	f.t.Logf("plan:\n%s", b.String())
-	res, elapsed, err := r.Apply(ctx, p)
-	f.t.Logf("apply took %s: %v", elapsed.Round(time.Millisecond), err)
-	return res, elapsed, err
+	f.t.Logf("apply took %s: %v", elapsed.Round(time.Millisecond), res.Err)
+	return res.Apply, elapsed, res.Err
 }
 
 // stopLoad stops the load and asserts that no request failed on any path and that
@@ -187,11 +211,11 @@ type instanceView struct {
 const serving, out = "serving", "out"
 
 // view refreshes the live state and describes every instance.
-func (f *fleet) view(r *demo.Releaser) map[string]instanceView {
+func (f *fleet) view(r *releaser) map[string]instanceView {
 	f.t.Helper()
-	live, err := r.Refresh(context.Background())
-	if err != nil {
-		f.t.Fatal(err)
+	live, ds := operation.Refresh(context.Background(), f.options(r))
+	if ds.HasErrors() {
+		f.t.Fatalf("refresh: %v", ds.Err())
 	}
 	ls := live.Services[f.service]
 	if ls == nil {
@@ -251,17 +275,72 @@ func want(m map[string]instanceView, addrs []string, version string, servingNow 
 	}
 }
 
-// assertNoChanges asserts that a fresh plan has no steps.
-func (f *fleet) assertNoChanges(r *demo.Releaser) {
+// assertNoChanges asserts that a fresh plan (operation.Plan, as `nonstop plan`
+// makes it, with the versions from the state) has no steps.
+func (f *fleet) assertNoChanges(r *releaser) {
 	f.t.Helper()
-	_, p, err := r.Plan(context.Background())
-	if err != nil {
-		f.t.Fatal(err)
+	p, ds := operation.Plan(context.Background(), f.options(r))
+	if ds.HasErrors() {
+		f.t.Fatalf("plan: %v", ds.Err())
 	}
 	if len(p.Steps) != 0 {
 		var b strings.Builder
 		_ = planner.RenderHuman(&b, p)
 		f.t.Errorf("a second plan has %d steps, want none:\n%s", len(p.Steps), b.String())
+	}
+}
+
+// testView is the operation's view in a test: everything goes to the test log,
+// an error diagnostic fails the test, and each plan is checked for safety on its
+// own against the live state it was made from.
+type testView struct {
+	t *testing.T
+	f *fleet
+	r *releaser
+}
+
+func (v *testView) Diagnostics(ds diags.Diagnostics) {
+	v.t.Helper()
+	for _, d := range ds {
+		if d.Severity == diags.Error {
+			v.t.Errorf("diagnostic: %v", d)
+		} else {
+			v.t.Logf("diagnostic: %v", d)
+		}
+	}
+}
+
+func (v *testView) Interrupted(j *state.Journal) {
+	v.t.Errorf("an earlier apply (%s) did not finish", j.ApplyID)
+}
+
+// Plan logs the plan and checks its safety against a fresh refresh: nothing
+// changes the fleet between the plan and this call.
+func (v *testView) Plan(p *planner.Plan) error {
+	var b strings.Builder
+	_ = planner.RenderHuman(&b, p)
+	v.t.Logf("plan:\n%s", b.String())
+	live, ds := operation.Refresh(context.Background(), operation.Options{Config: v.r.cfg, Dir: v.f.dir})
+	if ds.HasErrors() {
+		return ds.Err()
+	}
+	if ds := planner.CheckSafety(v.r.cfg, live, p); ds.HasErrors() {
+		v.t.Errorf("the plan fails its safety check: %v", ds.Err())
+	}
+	return nil
+}
+
+func (v *testView) Approve(*planner.Plan) bool {
+	v.t.Error("an auto-approved apply asked for approval")
+	return false
+}
+
+func (v *testView) Result(r *operation.Result) {
+	if r.Apply != nil {
+		v.t.Logf("result: %s", r.Apply.Summary())
+	}
+	if r.UnlockErr != nil {
+		v.t.Errorf("releasing the state lock: %v", r.UnlockErr)
 	}
 }
 
