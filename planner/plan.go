@@ -147,9 +147,14 @@ func (d *Duration) UnmarshalText(b []byte) error {
 type Prior struct {
 	// Objects maps each live object the plan read to a hash of its state:
 	// "order-service/instance/127.0.0.1:18081" -> "sha256:...".
-	Objects    map[string]string `json:"objects"`
-	ConfigHash string            `json:"config_hash"`
-	Commit     string            `json:"commit,omitempty"`
+	Objects map[string]string `json:"objects"`
+	// Values holds, under the keys of Objects, the live values the plan depends on
+	// (RecordPrior fills it): "order-service/member/http/127.0.0.1:18081" ->
+	// {"state": "ready", "weight": "1"}. A plan file checks them by value (Stale);
+	// without them it can only tell that an object's hash changed.
+	Values     map[string]ObjectValues `json:"values,omitempty"`
+	ConfigHash string                  `json:"config_hash"`
+	Commit     string                  `json:"commit,omitempty"`
 }
 
 // Summary counts the plan's changes.

@@ -81,7 +81,7 @@ func (x *op) apply(ctx context.Context, r *Result) {
 	defer x.close()
 	var ok bool
 	if x.o.PlanFile != "" {
-		ok = x.readPlan(ctx, r, st)
+		ok = x.readPlan(ctx, r)
 	} else {
 		ok = x.planAndApprove(ctx, r, st, commit)
 	}
@@ -120,9 +120,10 @@ func (x *op) planAndApprove(ctx context.Context, r *Result, st *state.State, com
 }
 
 // readPlan reads the plan file, checks it against the configuration and the live
-// state, and refuses it when either changed since the plan was made. It reports
-// whether the apply goes on with r.Plan.
-func (x *op) readPlan(ctx context.Context, r *Result, st *state.State) bool {
+// state, and refuses it when either changed since the plan was made: the live
+// values it recorded are compared with those read now, field by field. It
+// reports whether the apply goes on with r.Plan.
+func (x *op) readPlan(ctx context.Context, r *Result) bool {
 	pf, err := planner.OpenPlanFile(x.o.PlanFile)
 	if err != nil {
 		r.Err = fmt.Errorf("cannot read the plan file: %w", err)
@@ -139,7 +140,7 @@ func (x *op) readPlan(ctx context.Context, r *Result, st *state.State) bool {
 		r.Err = ErrDiagnostics
 		return false
 	}
-	if stale := staleObjects(p.Prior.Objects, live, knownVersions(x.cfg, st, p)...); len(stale) > 0 {
+	if stale := p.Prior.Stale(live); len(stale) > 0 {
 		r.Err = &StaleError{Objects: stale}
 		return false
 	}

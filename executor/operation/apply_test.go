@@ -244,7 +244,11 @@ func TestApplyRefusesStalePlanFile(t *testing.T) {
 	if !errors.As(r.Err, &stale) {
 		t.Fatalf("want a stale plan error, got %+v", r)
 	}
-	want := "plan is stale: shop 127.0.0.1:18082 weight on balancer http changed since the plan was made"
+	wantObj := []planner.StaleObject{{Key: "shop/member/http/127.0.0.1:18082", Change: "changed", Field: "weight", Before: "1", After: "3"}}
+	if diff := cmp.Diff(wantObj, stale.Objects); diff != "" {
+		t.Errorf("stale objects (-want +got):\n%s", diff)
+	}
+	want := "plan is stale: shop 127.0.0.1:18082 weight on balancer http changed from 1 to 3 since the plan was made"
 	if r.Err.Error() != want {
 		t.Errorf("error %q, want %q", r.Err, want)
 	}

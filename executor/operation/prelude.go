@@ -194,6 +194,9 @@ func Plan(ctx context.Context, o Options) (*planner.Plan, diags.Diagnostics) {
 // made from.
 func (x *op) makePlan(live *planner.Live, commit string, known map[string]map[string]string) (*planner.Plan, diags.Diagnostics) {
 	p, ds := planner.MakePlan(x.cfg, live, planner.Options{Targets: x.o.Targets, Commit: commit, KnownVersions: known})
+	if p != nil {
+		p.RecordPrior(live)
+	}
 	return p, ds
 }
 

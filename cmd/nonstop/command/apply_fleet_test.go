@@ -28,7 +28,7 @@ func TestFleetApplyStalePlanThenRepair(t *testing.T) {
 	must(t, "haproxy weight", f.lb.SetMemberWeight(ctx, "web", b, 7))
 
 	r := f.nonstop(t, "apply", planFile)
-	want := "plan is stale: " + f.service + " " + b + " weight on balancer tcp changed since the plan was made"
+	want := "plan is stale: " + f.service + " " + b + " weight on balancer tcp changed from 1 to 7 since the plan was made"
 	if r.code != 1 || !strings.Contains(r.stderr, want) {
 		t.Fatalf("stale plan: want exit 1 and %q\n%s", want, r)
 	}

@@ -263,7 +263,7 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("stale plan: exit code %d, want 1\n%s", r.code, r)
 	}
-	want := "plan is stale: shop 127.0.0.1:18082 weight on balancer http changed since the plan was made"
+	want := "plan is stale: shop 127.0.0.1:18082 weight on balancer http changed from 1 to 3 since the plan was made"
 	if !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
