@@ -9,16 +9,11 @@
 // crashed apply never leaves a lock that has to be broken by hand; ForceUnlock
 // exists for the cases where it must be.
 //
-// The protocol an apply follows:
-//
-//	id, err := b.Lock(ctx, state.NewLockInfo("apply", version)) // ctx deadline = -lock-timeout
-//	defer b.Unlock(id)
-//	s, err := b.Load(ctx)          // s.Journal != nil: the last apply was interrupted
-//	s.Journal = &state.Journal{ApplyID: ..., Started: ..., PlanSummary: ...}
-//	err = b.Save(ctx, s)           // starts the journal; s.Serial is now one higher
-//	err = b.AppendJournal(ctx, e)  // per step start/end, durable before it returns
-//	s.Journal = nil; s.History = append(s.History, release); s.Deployed[...] = ...
-//	err = b.Save(ctx, s)           // ends the apply; the journal is dropped
+// One apply's use of a backend — lock (with -lock-timeout), load, recover a
+// journal left by an interrupted apply, save a started journal, append an entry
+// per step start and end, save the outcome and history (dropping the journal),
+// unlock on every path — is executor/operation's Apply, which the CLI and the
+// end-to-end tests call rather than following these steps themselves.
 //
 // The interface is small on purpose, so that further kinds (etcd, a Nacos
 // config with compare-and-set) can follow.
