@@ -26,11 +26,12 @@ fmt: build
 vet:
 	$(GO) vet ./...
 
-## demo: the 60-second quickstart. Starts Polaris, nginx, HAProxy and 4 demo-service
-## instances on free loopback ports, runs `nonstop inspect` and `nonstop plan` on
-## examples/demo, applies a rolling release 1.0.0 → 1.1.0 while clients call the
-## service through nginx, HAProxy and the registry, prints their counters and stops
-## everything.
+## demo: the 60-second quickstart. Starts Polaris, nginx, HAProxy (active checks) and
+## 4 demo-service instances (3 s start-up delay, 1 s warm-up) on free loopback ports,
+## runs `nonstop inspect` and `nonstop plan` on examples/demo, applies two rolling
+## releases 1.0.0 → 1.1.0 → 1.2.0 while clients call the service through nginx,
+## HAProxy and the registry, prints their counters, the members each path routed to
+## and each apply's time against the physical minimum, and stops everything.
 demo: build
 	$(GO) run ./cmd/nonstop-demo -nonstop $(BIN)
 

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -20,25 +21,52 @@ const (
 	service = "order-service"
 	pool    = "order_backend"
 	from    = "1.0.0"
-	to      = "1.1.0"
 )
 
+// options are the command-line flags.
+type options struct {
+	nonstop    string
+	rate       int
+	releases   int
+	startDelay time.Duration
+	warmup     time.Duration
+}
+
 func main() {
-	nonstop := flag.String("nonstop", "bin/nonstop", "the nonstop binary to run inspect and plan with")
-	rate := flag.Int("rate", 30, "requests per second on each client path")
+	var o options
+	flag.StringVar(&o.nonstop, "nonstop", "bin/nonstop", "the nonstop binary to run")
+	flag.IntVar(&o.rate, "rate", 30, "requests per second on each client path")
+	flag.IntVar(&o.releases, "releases", 2, "how many releases to apply in a row (1.0.0 → 1.1.0 → 1.2.0 ...)")
+	flag.DurationVar(&o.startDelay, "start-delay", 3*time.Second, "each instance's start-up delay before its port opens")
+	flag.DurationVar(&o.warmup, "warmup", time.Second, "each instance's warm-up (every request answers 503) after its port opens")
 	flag.Parse()
-	if err := run(*nonstop, *rate); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
+// demoRun is one run's systems.
+type demoRun struct {
+	o        options
+	work     string
+	dir      string // configuration directory
+	varFile  string
+	reg      *testfleet.Polaris
+	ngx      *testfleet.Nginx
+	hap      *testfleet.HAProxy
+	fleet    *testfleet.DemoFleet
+	addrs    []string
+	consumer *demo.Consumer
+}
+
 // run starts the fleet, releases, and stops what it started whatever happens.
-func run(nonstop string, rate int) error {
-	nonstop, err := filepath.Abs(nonstop)
+func run(o options) error {
+	nonstop, err := filepath.Abs(o.nonstop)
 	if err != nil {
 		return err
 	}
+	o.nonstop = nonstop
 	work, err := os.MkdirTemp("", "nonstop-demo-")
 	if err != nil {
 		return err
@@ -46,59 +74,85 @@ func run(nonstop string, rate int) error {
 	defer os.RemoveAll(work)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	r := &demoRun{o: o, work: work, dir: filepath.Join(work, "config")}
 
 	step("Starting Polaris (the Nacos-protocol registry)")
-	reg, err := testfleet.StartPolarisProcess(filepath.Join(work, "polaris"), nil)
+	r.reg, err = testfleet.StartPolarisProcess(filepath.Join(work, "polaris"), nil)
 	if err != nil {
 		return err
 	}
-	defer reg.Stop()
-	fmt.Printf("    Nacos API %s, Polaris API %s (up in %s)\n", reg.NacosAddr, reg.NativeAddr, reg.Startup.Round(time.Millisecond))
+	defer r.reg.Stop()
+	fmt.Printf("    Nacos API %s, Polaris API %s (up in %s)\n", r.reg.NacosAddr, r.reg.NativeAddr, r.reg.Startup.Round(time.Millisecond))
 
-	addrs, err := freeAddrs(4)
+	if r.addrs, err = freeAddrs(4); err != nil {
+		return err
+	}
+	step(fmt.Sprintf("Starting 4 demo-service instances at %s with examples/demo/deploy.sh (start-up delay %s, warm-up %s)",
+		from, o.startDelay, o.warmup))
+	r.fleet, err = testfleet.NewDemoFleet(filepath.Join(work, "fleet"), r.reg.NacosAddr, service)
 	if err != nil {
 		return err
 	}
-	step("Starting 4 demo-service instances at " + from + " with examples/demo/deploy.sh")
-	fleet, err := testfleet.NewDemoFleet(filepath.Join(work, "fleet"), reg.NacosAddr, service)
-	if err != nil {
+	r.fleet.StartDelay, r.fleet.Warmup = o.startDelay, o.warmup
+	defer r.fleet.Stop()
+	if err := r.fleet.DeployAll(r.addrs, from); err != nil {
 		return err
 	}
-	defer fleet.Stop()
-	if err := fleet.DeployAll(addrs, from); err != nil {
-		return err
-	}
-	fmt.Printf("    group a: %s\n    group b: %s\n", strings.Join(addrs[:2], " "), strings.Join(addrs[2:], " "))
+	fmt.Printf("    group a: %s\n    group b: %s\n", strings.Join(r.addrs[:2], " "), strings.Join(r.addrs[2:], " "))
 
 	step("Starting nginx and HAProxy in front of them")
-	ngx, err := testfleet.StartEdgeNginxProcess(filepath.Join(work, "nginx"), pool, addrs)
+	r.ngx, err = testfleet.StartEdgeNginxProcess(filepath.Join(work, "nginx"), pool, r.addrs)
 	if err != nil {
 		return err
 	}
-	defer ngx.Shutdown()
-	hap, err := testfleet.StartHAProxyProcess(filepath.Join(work, "haproxy"), testfleet.HAProxyConfig{
-		Backends:  []testfleet.HAProxyBackend{{Name: pool, Servers: addrs}},
+	defer r.ngx.Shutdown()
+	r.hap, err = testfleet.StartHAProxyProcess(filepath.Join(work, "haproxy"), testfleet.HAProxyConfig{
+		Backends:  []testfleet.HAProxyBackend{{Name: pool, Servers: r.addrs}},
 		Frontends: []testfleet.HAProxyFrontend{{Name: "www", DefaultBackend: pool}},
 	})
 	if err != nil {
 		return err
 	}
-	defer hap.Shutdown()
-	fmt.Printf("    nginx http://%s/  HAProxy %s (runtime API %s)\n", ngx.Addr(), hap.URL("www"), hap.TCPURL())
+	defer r.hap.Shutdown()
+	c := testfleet.DefaultHAProxyChecks
+	fmt.Printf("    nginx http://%s/  HAProxy %s (runtime API %s; checks GET %s every %s, fall %d, rise %d)\n",
+		r.ngx.Addr(), r.hap.URL("www"), r.hap.TCPURL(), c.Path, c.Inter, c.Fall, c.Rise)
 
-	dir := filepath.Join(work, "config")
-	varFile, err := writeConfig(dir, fleetVars{reg: reg, ngx: ngx, hap: hap, fleet: fleet, addrs: addrs})
-	if err != nil {
+	if r.varFile, err = writeConfig(r.dir, fleetVars{reg: r.reg, ngx: r.ngx, hap: r.hap, fleet: r.fleet, addrs: r.addrs}); err != nil {
 		return err
 	}
 	for _, args := range [][]string{{"validate"}, {"inspect"}, {"plan"}} {
 		step("nonstop " + args[0] + " examples/demo")
-		cli := append(args, "-var-file", varFile, dir)
-		if err := runCLI(ctx, nonstop, cli...); err != nil {
+		if err := runCLI(ctx, o.nonstop, append(args, "-var-file", r.varFile, r.dir)...); err != nil {
 			return err
 		}
 	}
-	return release(ctx, nonstop, dir, varFile, ngx, hap, reg, rate)
+
+	r.consumer, err = demo.NewConsumer(r.reg.NacosAddr, service, "DEFAULT_GROUP", filepath.Join(work, "consumer"))
+	if err != nil {
+		return err
+	}
+	defer r.consumer.Close()
+
+	version := from
+	var results []releaseResult
+	for i := 1; i <= o.releases; i++ {
+		next := fmt.Sprintf("1.%d.0", i)
+		res, err := r.release(ctx, version, next)
+		results = append(results, res)
+		if err != nil {
+			summarize(results)
+			return err
+		}
+		version = next
+	}
+	summarize(results)
+	step("nonstop history examples/demo")
+	if err := runCLI(ctx, o.nonstop, "history", "-var-file", r.varFile, r.dir); err != nil {
+		return err
+	}
+	fmt.Println("\nZero failed requests. Stopping the fleet.")
+	return nil
 }
 
 func step(s string) { fmt.Printf("\n==> %s\n", s) }
@@ -114,57 +168,193 @@ func runCLI(ctx context.Context, bin string, args ...string) error {
 	return nil
 }
 
-// release runs `nonstop apply -auto-approve` while the three client paths run,
-// printing their counters every two seconds.
-func release(ctx context.Context, nonstop, dir, varFile string, ngx *testfleet.Nginx, hap *testfleet.HAProxy, reg *testfleet.Polaris, rate int) error {
-	step("nonstop apply -auto-approve examples/demo (" + from + " → " + to + ") while clients call the service")
-	consumer, err := demo.NewConsumer(reg.NacosAddr, service, "DEFAULT_GROUP", filepath.Join(dir, "consumer"))
-	if err != nil {
-		return err
+// releaseResult is what one release measured.
+type releaseResult struct {
+	from, to string
+	wall     time.Duration // the apply's wall time
+	failed   int64
+	// The physical minimum of a release is the sum over its groups (one after
+	// the other) of propagation + confirm: each group must be drained and left
+	// for the propagation, then restarted until the balancers confirm it. A
+	// group's confirm is measured as the slowest of its instances from the
+	// deploy's start (deploy.sh's own clock) to HAProxy's checks having it UP
+	// again; computed is the same from the settings (start-up delay + warm-up +
+	// rise × inter) and stands in when nothing was measured.
+	propagation time.Duration
+	computed    time.Duration
+	groups      []groupConfirm
+}
+
+// groupConfirm is one group's measured confirm time.
+type groupConfirm struct {
+	name     string
+	confirm  time.Duration   // the slowest instance; computed when none was measured
+	measured []time.Duration // per instance, in the group's order
+}
+
+func (r releaseResult) minimum() time.Duration {
+	var total time.Duration
+	for _, g := range r.groups {
+		total += r.propagation + g.confirm
 	}
-	defer consumer.Close()
-	load := demo.StartLoad(rate, rate*300,
-		demo.HTTPPath("via nginx", "http://"+ngx.Addr()),
-		demo.HTTPPath("via HAProxy", hap.URL("www")),
-		consumer.Path("via registry"))
-	ticker := time.NewTicker(2 * time.Second)
-	defer ticker.Stop()
+	return total
+}
+
+// release waits until every path sees the whole fleet, runs `nonstop apply
+// -auto-approve` to version `to` while the three client paths run and the sampler
+// watches which members each routes to, and prints what they saw.
+func (r *demoRun) release(ctx context.Context, from, to string) (releaseResult, error) {
+	res := releaseResult{from: from, to: to, propagation: propagation(r.dir)}
+	step(fmt.Sprintf("Release %s → %s: waiting until every client path sees the whole fleet", from, to))
+	if err := r.consumer.WaitInstances(len(r.addrs), 30*time.Second); err != nil {
+		return res, err
+	}
+	if err := r.hap.WaitConfirmed(pool, 30*time.Second); err != nil {
+		return res, err
+	}
+	fmt.Printf("    registry consumer lists %d instances; HAProxy has all %d servers UP by their checks\n", len(r.addrs), len(r.addrs))
+
+	sampler := demo.StartSampler(100*time.Millisecond,
+		demo.NginxServing("via nginx", r.ngx.UpstreamsFile, pool),
+		demo.HAProxyServing("via HAProxy", r.hap.TCPURL(), pool),
+		r.consumer.Serving("via registry"),
+		demo.HAProxyChecksUp("HAProxy checks UP", r.hap.TCPURL(), pool))
+	load := demo.StartLoad(r.o.rate, r.o.rate*600,
+		demo.HTTPPath("via nginx", "http://"+r.ngx.Addr()),
+		demo.HTTPPath("via HAProxy", r.hap.URL("www")),
+		r.consumer.Path("via registry"))
+	stopTicker := r.reportWhileRunning(load)
+
+	step(fmt.Sprintf("nonstop apply -auto-approve examples/demo (%s → %s) while clients call the service", from, to))
+	time.Sleep(time.Second)
+	started := time.Now()
+	err := runCLI(ctx, r.o.nonstop, "apply", "-auto-approve", "-var", "order_version="+to, "-var-file", r.varFile, r.dir)
+	res.wall = time.Since(started)
+	fmt.Printf("    apply finished in %s\n", res.wall.Round(time.Millisecond))
+	time.Sleep(2 * time.Second)
+	stopTicker()
+	counts := load.Stop()
+	serving := sampler.Stop()
+
+	step(fmt.Sprintf("Requests during the release %s → %s", from, to))
+	for _, c := range counts {
+		fmt.Println("   ", c)
+		res.failed += c.Failed
+	}
+	step("Members each path routed to (sampled every 100 ms), and those HAProxy's checks had UP")
+	var checksUp demo.PathServing
+	for _, p := range serving {
+		fmt.Println("   ", p)
+		if p.Name == "HAProxy checks UP" {
+			checksUp = p
+		}
+	}
+	c := testfleet.DefaultHAProxyChecks
+	res.computed = r.o.startDelay + r.o.warmup + time.Duration(c.Rise)*c.Inter
+	res.groups = []groupConfirm{
+		measureConfirm("a", r.fleet, r.addrs[:2], to, checksUp, started, res.computed),
+		measureConfirm("b", r.fleet, r.addrs[2:], to, checksUp, started, res.computed),
+	}
+	res.print()
+	if err != nil {
+		return res, err
+	}
+	if res.failed > 0 {
+		return res, fmt.Errorf("%d requests failed during the release %s → %s", res.failed, from, to)
+	}
+	return res, nil
+}
+
+// measureConfirm takes, for every instance of a group deployed at version to
+// after started, the time from its deploy's start to HAProxy's checks having it
+// UP again (checksUp: it goes DOWN while it restarts, then UP after rise good
+// checks); the slowest is the group's confirm time. An instance that never went
+// DOWN is not measured; a group with nothing measured takes computed.
+func measureConfirm(name string, fleet *testfleet.DemoFleet, addrs []string, to string, checksUp demo.PathServing, started time.Time, computed time.Duration) groupConfirm {
+	g := groupConfirm{name: name}
+	for _, a := range addrs {
+		var begin time.Time
+		for _, d := range fleet.DeployStarts(a) {
+			if d.Version == to && d.At.After(started) {
+				begin = d.At
+			}
+		}
+		if begin.IsZero() {
+			continue
+		}
+		if up, ok := checksUp.JoinedAfter(a, begin); ok {
+			took := up.Sub(begin)
+			g.measured = append(g.measured, took)
+			g.confirm = max(g.confirm, took)
+		}
+	}
+	if len(g.measured) == 0 {
+		g.confirm = computed
+	}
+	return g
+}
+
+func (res releaseResult) print() {
+	step(fmt.Sprintf("Release %s → %s: time", res.from, res.to))
+	fmt.Printf("    apply wall time             %s\n", res.wall.Round(10*time.Millisecond))
+	fmt.Printf("    deploy start → HAProxy UP   (computed: start-up delay + warm-up + rise × inter = %s)\n", res.computed)
+	var terms []string
+	for _, g := range res.groups {
+		per := make([]string, len(g.measured))
+		for i, d := range g.measured {
+			per[i] = d.Round(10 * time.Millisecond).String()
+		}
+		if len(per) == 0 {
+			per = []string{"not measured, computed used"}
+		}
+		fmt.Printf("        group %s: %s\n", g.name, strings.Join(per, ", "))
+		terms = append(terms, fmt.Sprintf("(%s + %s)", res.propagation, g.confirm.Round(10*time.Millisecond)))
+	}
+	fmt.Printf("    physical minimum            Σ groups (propagation + slowest confirm) = %s = %s\n",
+		strings.Join(terms, " + "), res.minimum().Round(10*time.Millisecond))
+	fmt.Printf("    apply / minimum             %.2f\n", res.wall.Seconds()/res.minimum().Seconds())
+}
+
+// summarize prints one line per release.
+func summarize(results []releaseResult) {
+	step("Summary")
+	for _, r := range results {
+		ratio := "-"
+		if r.minimum() > 0 {
+			ratio = fmt.Sprintf("%.2f", r.wall.Seconds()/r.minimum().Seconds())
+		}
+		fmt.Printf("    %s → %s: apply %s, physical minimum %s, ratio %s, %d failed requests\n",
+			r.from, r.to, r.wall.Round(10*time.Millisecond), r.minimum().Round(10*time.Millisecond), ratio, r.failed)
+	}
+}
+
+// reportWhileRunning prints the load's counters every two seconds and every new
+// failure (path, member, error) as it appears; the returned func stops it.
+func (r *demoRun) reportWhileRunning(load *demo.Load) func() {
 	done := make(chan struct{})
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
+		ticker := time.NewTicker(2 * time.Second)
+		defer ticker.Stop()
+		printed := map[string]int{}
 		for {
 			select {
 			case <-done:
 				return
 			case <-ticker.C:
-				fmt.Println("    load:", oneLine(load.Snapshot()))
+			}
+			snap := load.Snapshot()
+			fmt.Println("    load:", oneLine(snap))
+			for _, c := range snap {
+				for _, f := range c.Failures[printed[c.Name]:] {
+					fmt.Println("    FAILED:", f)
+				}
+				printed[c.Name] = len(c.Failures)
 			}
 		}
 	}()
-	time.Sleep(time.Second)
-	started := time.Now()
-	err = runCLI(ctx, nonstop, "apply", "-auto-approve", "-var-file", varFile, dir)
-	fmt.Printf("    apply finished in %s\n", time.Since(started).Round(time.Millisecond))
-	time.Sleep(2 * time.Second)
-	close(done)
-	counts := load.Stop()
-	step("Requests during the release")
-	failed := int64(0)
-	for _, c := range counts {
-		fmt.Println("   ", c)
-		failed += c.Failed
-	}
-	if err != nil {
-		return err
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d requests failed during the release", failed)
-	}
-	step("nonstop history examples/demo")
-	if err := runCLI(ctx, nonstop, "history", "-var-file", varFile, dir); err != nil {
-		return err
-	}
-	fmt.Println("\nZero failed requests. Stopping the fleet.")
-	return nil
+	return func() { close(done); <-stopped }
 }
 
 func oneLine(cs []demo.Counts) string {
@@ -173,4 +363,19 @@ func oneLine(cs []demo.Counts) string {
 		parts[i] = fmt.Sprintf("%s %d ok %d failed", c.Name, c.OK, c.Failed)
 	}
 	return strings.Join(parts, " | ")
+}
+
+var propagationAttr = regexp.MustCompile(`(?m)^\s*propagation\s*=\s*"([^"]+)"`)
+
+// propagation reads the longest propagation the configuration in dir sets (the
+// registry provider's and the drain block's).
+func propagation(dir string) time.Duration {
+	b, _ := os.ReadFile(filepath.Join(dir, "main.ns.hcl"))
+	var longest time.Duration
+	for _, m := range propagationAttr.FindAllStringSubmatch(string(b), -1) {
+		if d, err := time.ParseDuration(m[1]); err == nil {
+			longest = max(longest, d)
+		}
+	}
+	return longest
 }

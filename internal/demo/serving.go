@@ -40,6 +40,26 @@ func HAProxyServing(name, runtimeAPI, backend string) ServingSource {
 	}}
 }
 
+// HAProxyChecksUp reads backend's servers from HAProxy's runtime API like
+// HAProxyServing, but counts every server its health checks have up, whatever its
+// admin state or weight: a drained member that answers its checks counts. It
+// tells when HAProxy confirms a restarted member, before anyone readmits it.
+func HAProxyChecksUp(name, runtimeAPI, backend string) ServingSource {
+	return ServingSource{Name: name, Members: func() ([]string, error) {
+		srvs, err := testfleet.HAProxyServers(runtimeAPI, backend)
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, s := range srvs {
+			if s.ChecksUp() {
+				out = append(out, s.Addr)
+			}
+		}
+		return out, nil
+	}}
+}
+
 // NginxServing reads pool's members from the upstreams file nonstop writes: a
 // member counts unless it is `down` or has weight=0.
 //

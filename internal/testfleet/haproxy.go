@@ -267,6 +267,13 @@ func (s HAProxyServerStat) Serving() bool {
 	return up && s.Weight > 0
 }
 
+// ChecksUp reports whether HAProxy's health checks have the server up, whatever
+// its admin state (drain) or weight: its status is neither DOWN nor MAINT (a
+// drained server that passes its checks shows "DRAIN").
+func (s HAProxyServerStat) ChecksUp() bool {
+	return !strings.HasPrefix(s.Status, "DOWN") && !strings.HasPrefix(s.Status, "MAINT") && s.Status != ""
+}
+
 // Confirmed reports whether the server is serving and its last check passed, so
 // that HAProxy's start-up assumption (every server UP before its first check) is
 // not taken for a verdict.
