@@ -13,15 +13,18 @@
 // Endpoints (every answer carries X-Served-By: <-addr>; during warm-up every path
 // answers 503 "warming up"):
 //
-//	GET /health      200 "ok", or 503 with -fail-health
+//	GET /health      200 "ok" once registered; 503 before, and always with -fail-health
 //	GET /version     the -version flag, as plain text
 //	GET /work?ms=N   holds the request N milliseconds, then answers "done <version>"
 //	GET /slow?d=2s   the same with a Go duration (default 2s)
 //	GET /inflight    how many /work and /slow requests are being held
 //
 // Start-up, in order: wait -start-delay; open the port (log "listening"); answer
-// 503 for -warmup; serve (log "warm"); register (log "registered ... (enabled=B)");
-// log "ready". A SIGTERM at any point stops it cleanly.
+// 503 for -warmup; serve every path but /health (log "warm"); register, retrying
+// refusals (log "registered ... (enabled=B)"); answer /health (log "ready"). So a
+// health check passes only once the registration is final, as with a Spring Boot
+// app, which turns ready after it registered. A SIGTERM at any point stops it
+// cleanly.
 //
 // Environment defaults, so that a deploy script or nonstop's deploy step can set
 // them:

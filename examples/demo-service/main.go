@@ -192,7 +192,10 @@ func run(o options) error {
 	log.Printf("warm: serving requests")
 
 	// Register only once warm: a registered (enabled) instance takes registry
-	// traffic at once.
+	// traffic at once. /health answers 200 only once the registration is done
+	// (retries included), as a Spring Boot app turns ready after it registered:
+	// whoever enables the instance after its health check passed (nonstop) acts on
+	// the final registration, which no retry overwrites.
 	if o.nacos != "" {
 		reg, err = register(ctx, o)
 		if err != nil {
@@ -204,6 +207,7 @@ func run(o options) error {
 		}
 		log.Printf("registered %s %s in %s (enabled=%t)", o.service, o.addr, o.nacos, o.registerEnabled)
 	}
+	app.ready.Store(true)
 	log.Printf("ready")
 
 	select {
@@ -232,17 +236,23 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // app is the service's HTTP side.
 type app struct {
 	o        options
-	warm     atomic.Bool
+	warm     atomic.Bool // past the warm-up: every path but /health serves
+	ready    atomic.Bool // registered too: /health serves
 	inflight atomic.Int64
 }
 
 func newApp(o options) *app { return &app{o: o} }
 
 // handler serves /health, /version, /work, /slow and /inflight. Every answer names
-// the instance in X-Served-By; while warming up every path answers 503.
+// the instance in X-Served-By; while warming up every path answers 503, and
+// /health until the instance has registered.
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		if !a.ready.Load() {
+			http.Error(w, "registering", http.StatusServiceUnavailable)
+			return
+		}
 		if a.o.failHealth {
 			http.Error(w, "unhealthy", http.StatusServiceUnavailable)
 			return
