@@ -259,3 +259,39 @@ func TestRegisterEnabledEnv(t *testing.T) {
 		t.Errorf("start delay %s from \"1.5\"", o.startDelay)
 	}
 }
+
+// TestHealthWaitsForRegistration: while the registration is not done (here the
+// registry does not answer), every path serves but /health answers 503, so that
+// nobody enables the instance before its registration is final.
+func TestHealthWaitsForRegistration(t *testing.T) {
+	bin, err := testfleet.DemoBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := testfleet.FreePort()
+	deadPort, _ := testfleet.FreePort()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(bin, "-addr", addr, "-nacos", fmt.Sprintf("127.0.0.1:%d", deadPort), "-sdk-dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	if err := testfleet.WaitTCP(addr, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for get(t, addr, "/version") != "1.4.2" {
+		if time.Now().After(deadline) {
+			t.Fatal("/version never served")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + addr + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/health before the registration: %d, want 503", resp.StatusCode)
+	}
+}
