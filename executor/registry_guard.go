@@ -11,6 +11,11 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
+// guardRewrite is how long a guard trusts its own disable before it writes again:
+// registries list writes with a lag (Polaris' cache, about a second), and a
+// guard that wrote on every list would hammer the registry for nothing.
+const guardRewrite = 2 * time.Second
+
 // guardPoll is how often a registry guard lists a service's instances. A consumer
 // that refreshes every second learns of an enabled instance about a second after
 // the registry does; the guard disables it well within that.
@@ -23,12 +28,16 @@ const guardPoll = 200 * time.Millisecond
 // enables the instance, a guard watches the registry and disables the instance
 // the moment it shows up enabled, reporting it.
 type registryGuards struct {
-	x      *execution
-	mu     sync.Mutex
+	x *execution
+	// writing is held from a guard's decision to disable an instance until its
+	// write returns, and by release: an enable never races a guard's disable.
+	writing sync.Mutex
+	mu      sync.Mutex
 	byName map[string]*serviceGuard // by service
-	// caught holds "service|address" of the instances a guard disabled: registry
-	// consumers may have picked them up, so a redeploy must wait for propagation.
-	caught map[string]bool
+	// caught holds, by "service|address", when a guard last disabled an instance:
+	// registry consumers may have picked it up, so a redeploy must wait for
+	// propagation.
+	caught map[string]time.Time
 }
 
 // serviceGuard watches one service's registry for its guarded addresses.
@@ -40,7 +49,7 @@ type serviceGuard struct {
 }
 
 func newRegistryGuards(x *execution) *registryGuards {
-	return &registryGuards{x: x, byName: map[string]*serviceGuard{}, caught: map[string]bool{}}
+	return &registryGuards{x: x, byName: map[string]*serviceGuard{}, caught: map[string]time.Time{}}
 }
 
 // hold starts guarding the instance of a deploy step.
@@ -57,8 +66,11 @@ func (g *registryGuards) hold(ctx context.Context, st *planner.Step) {
 	sg.addrs[st.Args.Address] = true
 }
 
-// release stops guarding an address: nonstop is about to enable it.
+// release stops guarding an address: nonstop is about to enable it. It returns
+// once no guard write to the address is in flight.
 func (g *registryGuards) release(service, addr string) {
+	g.writing.Lock()
+	defer g.writing.Unlock()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if sg := g.byName[service]; sg != nil {
@@ -70,7 +82,8 @@ func (g *registryGuards) release(service, addr string) {
 func (g *registryGuards) wasCaught(service, addr string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.caught[service+"|"+addr]
+	_, ok := g.caught[service+"|"+addr]
+	return ok
 }
 
 // stop ends every guard and waits for them.
@@ -136,12 +149,19 @@ func (g *registryGuards) disable(ctx context.Context, r providers.Registry, key 
 	if ik.Cluster == "" {
 		ik.Cluster = in.Cluster
 	}
-	// Enabling may have begun since the list call: check under the lock's view.
+	// Enabling may have begun since the list call: decide, and write, under
+	// g.writing, which release takes too.
+	g.writing.Lock()
+	defer g.writing.Unlock()
 	g.mu.Lock()
 	sg := g.byName[service]
 	still := sg != nil && sg.addrs[in.Address]
-	if still {
-		g.caught[service+"|"+in.Address] = true
+	ck := service + "|" + in.Address
+	last, seen := g.caught[ck]
+	if still && (!seen || time.Since(last) >= guardRewrite) {
+		g.caught[ck] = time.Now()
+	} else {
+		still = false
 	}
 	g.mu.Unlock()
 	if !still {
@@ -152,6 +172,10 @@ func (g *registryGuards) disable(ctx context.Context, r providers.Registry, key 
 		"(have the deploy register it disabled: NONSTOP_REGISTER_ENABLED=false)", service, in.Address)
 	if err != nil {
 		msg = fmt.Sprintf("%s: %s registered itself enabled before its gates passed, and disabling it failed: %v", service, in.Address, err)
+	}
+	if seen && err == nil {
+		x.log.Debug("registry guard: the registry still lists the instance enabled; disabled it again", "service", service, "address", in.Address)
+		return
 	}
 	x.log.Warn(msg)
 	x.em.emit(Event{Level: LevelWarn, Type: EventStepProgress, Service: service, Message: msg})

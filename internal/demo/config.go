@@ -34,6 +34,13 @@ type Config struct {
 	Extra string
 	// HealthTimeout bounds the health wait of a deployed instance ("20s" when empty).
 	HealthTimeout string
+	// MinAvailable is the service's min_available (1 when zero).
+	MinAvailable int
+	// OnFailure is the service's on_failure ("rollback" when empty).
+	OnFailure string
+	// DeployEnv adds entries to the deploy block's env (they win over nonstop's
+	// own, e.g. NONSTOP_REGISTER_ENABLED).
+	DeployEnv map[string]string
 	// FleetDir, DemoBin and BadVersions are passed to deploy.sh.
 	FleetDir, DemoBin, BadVersions string
 }
@@ -87,7 +94,7 @@ service {{printf "%q" .Service}} {
     weight   = 1
   }
 
-  min_available = 1
+  min_available = {{if .MinAvailable}}{{.MinAvailable}}{{else}}1{{end}}
 
   {{.Strategy}}
 
@@ -104,6 +111,9 @@ service {{printf "%q" .Service}} {
       NONSTOP_DEMO_BIN          = {{printf "%q" .DemoBin}}
       NONSTOP_DEMO_NACOS        = {{printf "%q" .Nacos}}
       NONSTOP_DEMO_BAD_VERSIONS = {{printf "%q" .BadVersions}}
+{{- range $k, $v := .DeployEnv}}
+      {{$k}} = {{printf "%q" $v}}
+{{- end}}
     }
     timeout = "1m"
   }
@@ -120,7 +130,7 @@ service {{printf "%q" .Service}} {
     contains = version
   }
 {{.Extra}}
-  on_failure = "rollback"
+  on_failure = {{if .OnFailure}}{{printf "%q" .OnFailure}}{{else}}"rollback"{{end}}
 }
 `))
 

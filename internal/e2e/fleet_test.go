@@ -31,7 +31,17 @@ const (
 	pool = "order_backend"
 	// loadRate is each path's requests per second; loadMax bounds each path's count.
 	loadRate = 30
-	loadMax  = loadRate * 150
+	loadMax  = loadRate * 300
+	// minAvailable is the configuration's min_available: each group has two
+	// instances, so every strategy keeps two serving on every path.
+	minAvailable = 2
+	// startDelay and warmup make the instances behave like real applications: the
+	// deploy returns at once, the port opens startDelay later, and for warmup every
+	// request (health included) answers 503.
+	startDelay = 3 * time.Second
+	warmup     = time.Second
+	// sampleEvery is how often the samplers count each path's serving members.
+	sampleEvery = 100 * time.Millisecond
 )
 
 // fleet is one test's systems: its own nginx, HAProxy and four instances in groups
@@ -46,10 +56,20 @@ type fleet struct {
 	demo    *testfleet.DemoFleet
 	dir     string // configuration directory
 	cfg     demo.Config
+
+	consumer *demo.Consumer
 }
 
+// fleetOption adjusts a fleet before its first deploy.
+type fleetOption func(*testfleet.DemoFleet)
+
+// fastStart makes the instances start at once, without warm-up.
+func fastStart(f *testfleet.DemoFleet) { f.StartDelay, f.Warmup = 0, 0 }
+
 // newFleet starts the fleet with every instance at version through deploy.sh.
-func newFleet(t *testing.T, service, version string) *fleet {
+// Its instances start slowly and warm up (startDelay, warmup) unless an option
+// says otherwise.
+func newFleet(t *testing.T, service, version string, opts ...fleetOption) *fleet {
 	t.Helper()
 	addrs := make([]string, 4)
 	for i := range addrs {
@@ -60,7 +80,12 @@ func newFleet(t *testing.T, service, version string) *fleet {
 		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
 	}
 	f := &fleet{t: t, service: service, groupA: addrs[:2], groupB: addrs[2:], dir: t.TempDir()}
-	f.demo = testfleet.StartDemoFleet(t, registry.NacosAddr, service, addrs, version)
+	f.demo = testfleet.StartDemoFleetWith(t, registry.NacosAddr, service, addrs, version, func(d *testfleet.DemoFleet) {
+		d.StartDelay, d.Warmup = startDelay, warmup
+		for _, o := range opts {
+			o(d)
+		}
+	})
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, a := range addrs {
@@ -88,7 +113,15 @@ func newFleet(t *testing.T, service, version string) *fleet {
 		Strategy:      `strategy "rolling" { batch = "group" }`,
 		FleetDir:      f.demo.Dir,
 		DemoBin:       f.demo.Bin,
+		MinAvailable:  minAvailable,
+		HealthTimeout: "30s",
 	}
+	consumer, err := demo.NewConsumer(registry.NacosAddr, service, "DEFAULT_GROUP", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(consumer.Close)
+	f.consumer = consumer
 	return f
 }
 
@@ -101,6 +134,8 @@ func (f *fleet) addrs() []string { return append(append([]string(nil), f.groupA.
 type releaser struct {
 	cfg *lang.Config
 	log hclog.Logger
+	// events also receives the apply's progress events when set.
+	events executor.EventSink
 }
 
 // releaser writes the configuration for version and loads it.
@@ -121,36 +156,55 @@ func (f *fleet) releaser(version string) *releaser {
 // options are the operation options of r: what `nonstop apply -auto-approve DIR`
 // passes, with the test log as the progress view.
 func (f *fleet) options(r *releaser) operation.Options {
+	var events executor.EventSink = executor.LineSink(testWriter{f.t})
+	if r.events != nil {
+		events = executor.MultiSink(events, r.events)
+	}
 	return operation.Options{
 		Config:      r.cfg,
 		Dir:         f.dir,
 		AutoApprove: true,
-		Events:      executor.LineSink(testWriter{f.t}),
+		Events:      events,
 		Logger:      r.log,
 		View:        &testView{t: f.t, f: f, r: r},
 	}
 }
 
-// startLoad starts the three paths: nginx, HAProxy and a registry consumer. It
-// waits until the consumer sees every instance.
-func (f *fleet) startLoad(instances int) *demo.Load {
+// traffic is the load on the three paths and the samplers that count, every
+// sampleEvery, the members each path really routes to.
+type traffic struct {
+	load    *demo.Load
+	sampler *demo.Sampler
+	started time.Time
+}
+
+// startLoad starts the three paths: nginx, HAProxy and a registry consumer that
+// re-selects a healthy instance every second. It first waits until every path
+// sees the instances: the consumer lists them and HAProxy's checks have them up.
+func (f *fleet) startLoad(instances int) *traffic {
 	f.t.Helper()
-	consumer, err := demo.NewConsumer(registry.NacosAddr, f.service, "DEFAULT_GROUP", f.t.TempDir())
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(consumer.Close)
-	deadline := time.Now().Add(15 * time.Second)
-	for len(consumer.Instances()) < instances {
+	deadline := time.Now().Add(30 * time.Second)
+	checksUp := demo.HAProxyServing("haproxy", f.haproxy.TCPURL(), pool)
+	for {
+		up, err := checksUp.Members()
+		if len(f.consumer.Instances()) >= instances && err == nil && len(up) >= instances {
+			break
+		}
 		if time.Now().After(deadline) {
-			f.t.Fatalf("the consumer sees %v, want %d instances", consumer.Instances(), instances)
+			f.t.Fatalf("before the load: the consumer sees %v and HAProxy serves %v (%v), want %d instances",
+				f.consumer.Instances(), up, err, instances)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return demo.StartLoad(loadRate, loadMax,
+	sampler := demo.StartSampler(sampleEvery,
+		demo.NginxServing("nginx", f.nginx.UpstreamsFile, pool),
+		demo.HAProxyServing("haproxy", f.haproxy.TCPURL(), pool),
+		f.consumer.Serving("registry"))
+	load := demo.StartLoad(loadRate, loadMax,
 		demo.HTTPPath("nginx", "http://"+f.nginx.Addr()),
 		demo.HTTPPath("haproxy", f.haproxy.URL("www")),
-		consumer.Path("registry"))
+		f.consumer.Path("registry"))
+	return &traffic{load: load, sampler: sampler, started: time.Now()}
 }
 
 // release applies r with operation.Apply while the load runs (the plan is
@@ -174,18 +228,32 @@ func (f *fleet) release(r *releaser) (*executor.Result, time.Duration, error) {
 	return res.Apply, elapsed, res.Err
 }
 
-// stopLoad stops the load and asserts that no request failed on any path and that
-// each path had at least min successes.
-func (f *fleet) stopLoad(l *demo.Load, min int64) []demo.Counts {
+// stopLoad stops the load and the samplers and asserts, for every path: no
+// request failed; at least 80% of the requests the rate promises succeeded; and
+// the path never routed to fewer than need members (as the path itself sees them:
+// HAProxy's own checks and states, nginx's upstream set, the consumer's list).
+func (f *fleet) stopLoad(tr *traffic, need int) []demo.Counts {
 	f.t.Helper()
-	counts := l.Stop()
+	ran := time.Since(tr.started)
+	counts := tr.load.Stop()
+	paths := tr.sampler.Stop()
+	minOK := int64(0.8 * loadRate * ran.Seconds())
 	for _, c := range counts {
 		f.t.Logf("load %s", c)
 		if c.Failed > 0 {
 			f.t.Errorf("path %s: %d of %d requests failed, first at %v: %v", c.Name, c.Failed, c.OK+c.Failed, stamps(c.FailedAt), c.Errors)
 		}
-		if c.OK < min {
-			f.t.Errorf("path %s: %d successful requests, want at least %d", c.Name, c.OK, min)
+		if c.OK < minOK {
+			f.t.Errorf("path %s: %d successful requests in %s, want at least %d", c.Name, c.OK, ran.Round(time.Millisecond), minOK)
+		}
+	}
+	for _, p := range paths {
+		f.t.Logf("serving %s", p)
+		if p.Samples < int(ran/sampleEvery)/2 {
+			f.t.Errorf("path %s: only %d samples in %s (%d errors, last %s)", p.Name, p.Samples, ran.Round(time.Millisecond), p.Errors, p.LastError)
+		}
+		if p.Min < need {
+			f.t.Errorf("path %s routed to %d members at %s, fewer than the %d it must keep", p.Name, p.Min, p.MinAt.UTC().Format("15:04:05.000"), need)
 		}
 	}
 	return counts
@@ -243,7 +311,7 @@ func (f *fleet) view(r *releaser) map[string]instanceView {
 func memberView(members []providers.Member, addr string) string {
 	for _, m := range members {
 		if m.Address == addr {
-			if m.State == providers.StateReady && m.Weight > 0 {
+			if m.Serving() { // by its weight, state and the balancer's own checks
 				return serving
 			}
 			return out
