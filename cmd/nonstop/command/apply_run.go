@@ -137,4 +137,15 @@ func writeServiceResult(b *strings.Builder, sr *executor.ServiceResult) {
 	for _, s := range sr.NotRestored {
 		fmt.Fprintf(b, "    not restored: %s\n", s)
 	}
+	if len(sr.Live) > 0 {
+		b.WriteString("    read back from every path:\n")
+		for _, addr := range slices.Sorted(maps.Keys(sr.Live)) {
+			v := sr.Live[addr]
+			state := "out of traffic"
+			if v.Serving {
+				state = "serving"
+			}
+			fmt.Fprintf(b, "      %s (%s): %s\n", addr, state, strings.Join(v.Paths, "; "))
+		}
+	}
 }
