@@ -173,38 +173,16 @@ type releaseResult struct {
 	from, to string
 	wall     time.Duration // the apply's wall time
 	failed   int64
-	// The physical minimum of a release is the sum over its groups (one after
-	// the other) of propagation + confirm: each group must be drained and left
-	// for the propagation, then restarted until the balancers confirm it. A
-	// group's confirm is measured as the slowest of its instances from the
-	// deploy's start (deploy.sh's own clock) to HAProxy's checks having it UP
-	// again; computed is the same from the settings (start-up delay + warm-up +
-	// rise × inter) and stands in when nothing was measured.
-	propagation time.Duration
-	computed    time.Duration
-	groups      []groupConfirm
-}
-
-// groupConfirm is one group's measured confirm time.
-type groupConfirm struct {
-	name     string
-	confirm  time.Duration   // the slowest instance; computed when none was measured
-	measured []time.Duration // per instance, in the group's order
-}
-
-func (r releaseResult) minimum() time.Duration {
-	var total time.Duration
-	for _, g := range r.groups {
-		total += r.propagation + g.confirm
-	}
-	return total
+	// The physical minimum: Σ groups (propagation + slowest confirm), see
+	// demo.Minimum.
+	min demo.Minimum
 }
 
 // release waits until every path sees the whole fleet, runs `nonstop apply
 // -auto-approve` to version `to` while the three client paths run and the sampler
 // watches which members each routes to, and prints what they saw.
 func (r *demoRun) release(ctx context.Context, from, to string) (releaseResult, error) {
-	res := releaseResult{from: from, to: to, propagation: propagation(r.dir)}
+	res := releaseResult{from: from, to: to, min: demo.Minimum{Propagation: propagation(r.dir)}}
 	step(fmt.Sprintf("Release %s → %s: waiting until every client path sees the whole fleet", from, to))
 	if err := r.consumer.WaitInstances(len(r.addrs), 30*time.Second); err != nil {
 		return res, err
@@ -249,11 +227,10 @@ func (r *demoRun) release(ctx context.Context, from, to string) (releaseResult, 
 			checksUp = p
 		}
 	}
-	c := testfleet.DefaultHAProxyChecks
-	res.computed = r.o.startDelay + r.o.warmup + time.Duration(c.Rise)*c.Inter
-	res.groups = []groupConfirm{
-		measureConfirm("a", r.fleet, r.addrs[:2], to, checksUp, started, res.computed),
-		measureConfirm("b", r.fleet, r.addrs[2:], to, checksUp, started, res.computed),
+	res.min.Computed = demo.ComputedConfirm(r.o.startDelay, r.o.warmup, testfleet.DefaultHAProxyChecks)
+	res.min.Groups = []demo.GroupConfirm{
+		demo.MeasureConfirm("a", r.fleet, r.addrs[:2], to, checksUp, started, res.min.Computed),
+		demo.MeasureConfirm("b", r.fleet, r.addrs[2:], to, checksUp, started, res.min.Computed),
 	}
 	res.print()
 	if err != nil {
@@ -265,54 +242,23 @@ func (r *demoRun) release(ctx context.Context, from, to string) (releaseResult, 
 	return res, nil
 }
 
-// measureConfirm takes, for every instance of a group deployed at version to
-// after started, the time from its deploy's start to HAProxy's checks having it
-// UP again (checksUp: it goes DOWN while it restarts, then UP after rise good
-// checks); the slowest is the group's confirm time. An instance that never went
-// DOWN is not measured; a group with nothing measured takes computed.
-func measureConfirm(name string, fleet *testfleet.DemoFleet, addrs []string, to string, checksUp demo.PathServing, started time.Time, computed time.Duration) groupConfirm {
-	g := groupConfirm{name: name}
-	for _, a := range addrs {
-		var begin time.Time
-		for _, d := range fleet.DeployStarts(a) {
-			if d.Version == to && d.At.After(started) {
-				begin = d.At
-			}
-		}
-		if begin.IsZero() {
-			continue
-		}
-		if up, ok := checksUp.JoinedAfter(a, begin); ok {
-			took := up.Sub(begin)
-			g.measured = append(g.measured, took)
-			g.confirm = max(g.confirm, took)
-		}
-	}
-	if len(g.measured) == 0 {
-		g.confirm = computed
-	}
-	return g
-}
-
 func (res releaseResult) print() {
 	step(fmt.Sprintf("Release %s → %s: time", res.from, res.to))
 	fmt.Printf("    apply wall time             %s\n", res.wall.Round(10*time.Millisecond))
-	fmt.Printf("    deploy start → HAProxy UP   (computed: start-up delay + warm-up + rise × inter = %s)\n", res.computed)
-	var terms []string
-	for _, g := range res.groups {
-		per := make([]string, len(g.measured))
-		for i, d := range g.measured {
+	fmt.Printf("    deploy start → HAProxy UP   (computed: start-up delay + warm-up + rise × inter = %s)\n", res.min.Computed)
+	for _, g := range res.min.Groups {
+		per := make([]string, len(g.Measured))
+		for i, d := range g.Measured {
 			per[i] = d.Round(10 * time.Millisecond).String()
 		}
 		if len(per) == 0 {
 			per = []string{"not measured, computed used"}
 		}
-		fmt.Printf("        group %s: %s\n", g.name, strings.Join(per, ", "))
-		terms = append(terms, fmt.Sprintf("(%s + %s)", res.propagation, g.confirm.Round(10*time.Millisecond)))
+		fmt.Printf("        group %s: %s\n", g.Name, strings.Join(per, ", "))
 	}
 	fmt.Printf("    physical minimum            Σ groups (propagation + slowest confirm) = %s = %s\n",
-		strings.Join(terms, " + "), res.minimum().Round(10*time.Millisecond))
-	fmt.Printf("    apply / minimum             %.2f\n", res.wall.Seconds()/res.minimum().Seconds())
+		res.min.Terms(), res.min.Total().Round(10*time.Millisecond))
+	fmt.Printf("    apply / minimum             %.2f\n", res.min.Ratio(res.wall))
 }
 
 // summarize prints one line per release.
@@ -320,11 +266,11 @@ func summarize(results []releaseResult) {
 	step("Summary")
 	for _, r := range results {
 		ratio := "-"
-		if r.minimum() > 0 {
-			ratio = fmt.Sprintf("%.2f", r.wall.Seconds()/r.minimum().Seconds())
+		if r.min.Total() > 0 {
+			ratio = fmt.Sprintf("%.2f", r.min.Ratio(r.wall))
 		}
 		fmt.Printf("    %s → %s: apply %s, physical minimum %s, ratio %s, %d failed requests\n",
-			r.from, r.to, r.wall.Round(10*time.Millisecond), r.minimum().Round(10*time.Millisecond), ratio, r.failed)
+			r.from, r.to, r.wall.Round(10*time.Millisecond), r.min.Total().Round(10*time.Millisecond), ratio, r.failed)
 	}
 }
 

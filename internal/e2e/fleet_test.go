@@ -47,7 +47,7 @@ const (
 // fleet is one test's systems: its own nginx, HAProxy and four instances in groups
 // a and b, registered as its own service in the package's Polaris.
 type fleet struct {
-	t       *testing.T
+	t       testing.TB
 	service string
 	groupA  []string
 	groupB  []string
@@ -69,7 +69,7 @@ func fastStart(f *testfleet.DemoFleet) { f.StartDelay, f.Warmup = 0, 0 }
 // newFleet starts the fleet with every instance at version through deploy.sh.
 // Its instances start slowly and warm up (startDelay, warmup) unless an option
 // says otherwise.
-func newFleet(t *testing.T, service, version string, opts ...fleetOption) *fleet {
+func newFleet(t testing.TB, service, version string, opts ...fleetOption) *fleet {
 	t.Helper()
 	addrs := make([]string, 4)
 	for i := range addrs {
@@ -176,7 +176,14 @@ type traffic struct {
 	load    *demo.Load
 	sampler *demo.Sampler
 	started time.Time
+	// checksUp is what the sampler saw of HAProxy's checks (drained members
+	// included), set by stopLoad: it tells when HAProxy confirmed a restart.
+	checksUp demo.PathServing
 }
+
+// checksUpPath names the sampler's count of the members HAProxy's checks have up,
+// whatever their state: not a path requests take.
+const checksUpPath = "haproxy checks up"
 
 // startLoad starts the three paths: nginx, HAProxy and a registry consumer that
 // re-selects a healthy instance every second. It first waits until every path
@@ -199,7 +206,8 @@ func (f *fleet) startLoad(instances int) *traffic {
 	sampler := demo.StartSampler(sampleEvery,
 		demo.NginxServing("nginx", f.nginx.UpstreamsFile, pool),
 		demo.HAProxyServing("haproxy", f.haproxy.TCPURL(), pool),
-		f.consumer.Serving("registry"))
+		f.consumer.Serving("registry"),
+		demo.HAProxyChecksUp(checksUpPath, f.haproxy.TCPURL(), pool))
 	load := demo.StartLoad(loadRate, loadMax,
 		demo.HTTPPath("nginx", "http://"+f.nginx.Addr()),
 		demo.HTTPPath("haproxy", f.haproxy.URL("www")),
@@ -249,6 +257,10 @@ func (f *fleet) stopLoad(tr *traffic, need int) []demo.Counts {
 	}
 	for _, p := range paths {
 		f.t.Logf("serving %s", p)
+		if p.Name == checksUpPath {
+			tr.checksUp = p
+			continue
+		}
 		if p.Samples < int(ran/sampleEvery)/2 {
 			f.t.Errorf("path %s: only %d samples in %s (%d errors, last %s)", p.Name, p.Samples, ran.Round(time.Millisecond), p.Errors, p.LastError)
 		}
@@ -321,7 +333,7 @@ func memberView(members []providers.Member, addr string) string {
 }
 
 // directVersion asks the instance itself for its version.
-func directVersion(t *testing.T, addr string) string {
+func directVersion(t testing.TB, addr string) string {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/version")
 	if err != nil {
@@ -362,7 +374,7 @@ func (f *fleet) assertNoChanges(r *releaser) {
 // an error diagnostic fails the test, and each plan is checked for safety on its
 // own against the live state it was made from.
 type testView struct {
-	t *testing.T
+	t testing.TB
 	f *fleet
 	r *releaser
 }
@@ -413,7 +425,7 @@ func (v *testView) Result(r *operation.Result) {
 }
 
 // testWriter sends lines to t.Log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))

@@ -1,0 +1,91 @@
+package demo
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nonstop-release/nonstop/internal/testfleet"
+)
+
+// Minimum is the physical minimum of a release that upgrades groups one after
+// the other: each group must be drained and left for the propagation, then
+// restarted until the balancers confirm it, so the minimum is the sum over the
+// groups of propagation + confirm. A group's confirm is measured as the slowest
+// of its instances from the deploy's start (deploy.sh's own clock) to HAProxy's
+// checks having it UP again; Computed is the same from the fleet's settings
+// (start-up delay + warm-up + rise × inter) and stands in when nothing was
+// measured.
+type Minimum struct {
+	Propagation time.Duration
+	Computed    time.Duration
+	Groups      []GroupConfirm
+}
+
+// GroupConfirm is one group's confirm time.
+type GroupConfirm struct {
+	Name     string
+	Confirm  time.Duration   // the slowest instance; Computed when none was measured
+	Measured []time.Duration // per instance, in the group's order
+}
+
+// Total is the sum over the groups of propagation + confirm.
+func (m Minimum) Total() time.Duration {
+	var total time.Duration
+	for _, g := range m.Groups {
+		total += m.Propagation + g.Confirm
+	}
+	return total
+}
+
+// Ratio is wall / Total, 0 when the minimum is unknown.
+func (m Minimum) Ratio(wall time.Duration) float64 {
+	if m.Total() <= 0 {
+		return 0
+	}
+	return wall.Seconds() / m.Total().Seconds()
+}
+
+// ComputedConfirm is the confirm time a fleet's settings give: start-up delay +
+// warm-up + HAProxy's rise × inter.
+func ComputedConfirm(startDelay, warmup time.Duration, checks testfleet.HAProxyChecks) time.Duration {
+	return startDelay + warmup + checks.ConfirmTime()
+}
+
+// MeasureConfirm takes, for every instance of a group deployed at version to
+// after started, the time from its deploy's start to HAProxy's checks having it
+// UP again (checksUp: it goes DOWN while it restarts, then UP after rise good
+// checks); the slowest is the group's confirm time. An instance that never went
+// DOWN is not measured; a group with nothing measured takes computed.
+func MeasureConfirm(name string, fleet *testfleet.DemoFleet, addrs []string, to string, checksUp PathServing, started time.Time, computed time.Duration) GroupConfirm {
+	g := GroupConfirm{Name: name}
+	for _, a := range addrs {
+		var begin time.Time
+		for _, d := range fleet.DeployStarts(a) {
+			if d.Version == to && d.At.After(started) {
+				begin = d.At
+			}
+		}
+		if begin.IsZero() {
+			continue
+		}
+		if up, ok := checksUp.JoinedAfter(a, begin); ok {
+			took := up.Sub(begin)
+			g.Measured = append(g.Measured, took)
+			g.Confirm = max(g.Confirm, took)
+		}
+	}
+	if len(g.Measured) == 0 {
+		g.Confirm = computed
+	}
+	return g
+}
+
+// Terms renders the sum: "(4s + 5.6s) + (4s + 5.8s)".
+func (m Minimum) Terms() string {
+	terms := make([]string, 0, len(m.Groups))
+	for _, g := range m.Groups {
+		terms = append(terms, fmt.Sprintf("(%s + %s)", m.Propagation, g.Confirm.Round(10*time.Millisecond)))
+	}
+	return strings.Join(terms, " + ")
+}
