@@ -54,4 +54,14 @@
 // empty (or in step) so a reload does not resurrect old routes. Drain and maint on
 // the pool do not reach its route backends: change or delete a route before
 // deploying its members.
+//
+// # Serving
+//
+// HAProxy routes to a server only while its own checks have it running, whatever
+// the runtime API's admin state says. Pool reports the admin state as Member.State
+// (ready, drain, maint) and the operational state of `show servers state` as
+// Member.Health: up while running (or starting), down while stopped (checks failed,
+// or fewer than rise have passed since it came back); HealthDetail is `show stat`'s
+// status and check status ("DOWN 1/2 L7STS"). Checks keep running in drain but stop
+// in maint. The kind confirms serving: a restarted member gets a wait.serving.
 package haproxy

@@ -56,4 +56,13 @@
 // a drain relies on the propagation wait and on nginx's graceful worker shutdown on
 // reload, which lets old workers finish their in-flight requests. The file is the
 // live state: Pool reads it, not the running nginx.
+//
+// # Serving
+//
+// Open-source nginx has no active health checks (those are nginx Plus'
+// health_check): it routes to a member as soon as the reload that added it has
+// completed, and the write returns only after that reload. Member.Health is
+// therefore HealthUnknown, the kind does not confirm serving, and plans have no
+// wait.serving for nginx members: nonstop's own wait.healthy and verify are the
+// gates. Passive checks (max_fails) only react to failed requests.
 package nginx
