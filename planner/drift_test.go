@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -255,38 +254,4 @@ func setInstance(l *Live, svc, addr string, fn func(*providers.Instance)) {
 	inst := l.Services[svc].Instances[addr]
 	fn(&inst)
 	l.Services[svc].Instances[addr] = inst
-}
-
-// driftRenderItems covers every kind of line a drift report has.
-func driftRenderItems() []DriftItem {
-	return []DriftItem{
-		{"order-service", "instance", "a/127.0.0.1:18081", "version", "1.5.0", "1.4.2"},
-		{"order-service", "member", orderMember + "18082", "present", true, false},
-		{"order-service", "member", orderMember + "18083", "weight", 5, 1},
-		{"order-service", "route", "nginx.edge/order_backend/hotfix", "present", false, true},
-		{"order-service", "route", "nginx.edge/order_backend/beta|testers", "match", "client_ip=[10.8.0.0/16]", "any"},
-		{"pay-service", "instance", "blue/127.0.0.1:19001", "weight", "> 0", 0.0},
-	}
-}
-
-func TestRenderDriftGolden(t *testing.T) {
-	var b bytes.Buffer
-	if err := RenderDriftHuman(&b, driftRenderItems()); err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "drift/drift.human.txt", b.String())
-	checkGolden(t, "drift/drift.md", RenderDriftMarkdown(driftRenderItems()))
-}
-
-func TestRenderDriftNone(t *testing.T) {
-	var b bytes.Buffer
-	if err := RenderDriftHuman(&b, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got := b.String(); got != NoDriftMessage+"\n" {
-		t.Errorf("RenderDriftHuman(nil) = %q", got)
-	}
-	if got, want := RenderDriftMarkdown(nil), "**Drift:** none. Live state matches the configuration.\n"; got != want {
-		t.Errorf("RenderDriftMarkdown(nil) = %q, want %q", got, want)
-	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/nonstop-release/nonstop/cmd/nonstop/views"
 	"github.com/nonstop-release/nonstop/executor"
 	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/executor/state"
@@ -156,7 +157,7 @@ func (f *fleet) releaser(version string) *releaser {
 // options are the operation options of r: what `nonstop apply -auto-approve DIR`
 // passes, with the test log as the progress view.
 func (f *fleet) options(r *releaser) operation.Options {
-	var events executor.EventSink = executor.LineSink(testWriter{f.t})
+	var events executor.EventSink = views.LineSink(testWriter{f.t})
 	if r.events != nil {
 		events = executor.MultiSink(events, r.events)
 	}
@@ -365,7 +366,7 @@ func (f *fleet) assertNoChanges(r *releaser) {
 	}
 	if len(p.Steps) != 0 {
 		var b strings.Builder
-		_ = planner.RenderHuman(&b, p)
+		_ = views.RenderPlan(&b, p)
 		f.t.Errorf("a second plan has %d steps, want none:\n%s", len(p.Steps), b.String())
 	}
 }
@@ -398,7 +399,7 @@ func (v *testView) Interrupted(j *state.Journal) {
 // changes the fleet between the plan and this call.
 func (v *testView) Plan(p *planner.Plan) error {
 	var b strings.Builder
-	_ = planner.RenderHuman(&b, p)
+	_ = views.RenderPlan(&b, p)
 	v.t.Logf("plan:\n%s", b.String())
 	live, ds := operation.Refresh(context.Background(), operation.Options{Config: v.r.cfg, Dir: v.f.dir})
 	if ds.HasErrors() {

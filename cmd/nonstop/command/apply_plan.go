@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/nonstop-release/nonstop/cmd/nonstop/views"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
@@ -19,7 +20,7 @@ func (v *applyView) Plan(p *planner.Plan) error {
 	if v.json {
 		return nil
 	}
-	if err := planner.RenderHuman(v.m.Stdout, p); err != nil {
+	if err := views.RenderPlan(v.m.Stdout, p); err != nil {
 		return err
 	}
 	fmt.Fprintln(v.m.Stdout)

@@ -7,11 +7,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nonstop-release/nonstop/cmd/nonstop/views"
 	"github.com/nonstop-release/nonstop/executor"
 	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/lang/diags"
-	"github.com/nonstop-release/nonstop/planner"
 )
 
 // applyView is apply's operation.View: human text on a terminal or in a log, or
@@ -43,12 +43,12 @@ func (v *applyView) sink() (executor.EventSink, func()) {
 	termName, _ := v.m.Getenv("TERM")
 	switch {
 	case v.json:
-		return executor.JSONSink(v.m.Stdout), func() {}
+		return views.JSONSink(v.m.Stdout), func() {}
 	case v.m.StdoutIsTerminal && termName != "dumb":
-		tty := executor.TTYSink(v.m.Stdout)
+		tty := views.TTYSink(v.m.Stdout)
 		return tty, func() { _ = tty.Close() }
 	default:
-		return executor.LineSink(v.m.Stdout), func() {}
+		return views.LineSink(v.m.Stdout), func() {}
 	}
 }
 
@@ -67,7 +67,7 @@ func (v *applyView) Result(r *operation.Result) {
 	case r.Ran:
 		v.report(r)
 	case r.Err == nil && r.NoChanges:
-		v.say("info", planner.NoChangesMessage)
+		v.say("info", views.NoChangesMessage)
 	case r.Err == nil:
 	case errors.Is(r.Err, operation.ErrDiagnostics), errors.Is(r.Err, operation.ErrNotApproved):
 		// Already said.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/nonstop-release/nonstop/cmd/nonstop/views"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
@@ -30,12 +31,6 @@ var driftCommand = &Command{
 	Synopsis: "Report live state that differs from the configuration",
 	Help:     driftHelp,
 	Run:      runDrift,
-}
-
-// driftReport is the output of drift -json.
-type driftReport struct {
-	Drift bool                `json:"drift"`
-	Items []planner.DriftItem `json:"items"`
 }
 
 func runDrift(m *Meta, args []string) int {
@@ -66,19 +61,16 @@ func runDrift(m *Meta, args []string) int {
 		return 1
 	}
 	items := planner.Drift(cfg, live)
-	if items == nil {
-		items = []planner.DriftItem{}
-	}
 	m.Logger("drift").Debug("drift computed", "items", len(items))
 
 	var err error
 	switch fmtName {
 	case "json":
-		err = m.PrintJSON(driftReport{Drift: len(items) > 0, Items: items})
+		err = views.RenderDriftJSON(m.Stdout, items)
 	case "markdown":
-		_, err = fmt.Fprint(m.Stdout, planner.RenderDriftMarkdown(items))
+		_, err = fmt.Fprint(m.Stdout, views.RenderDriftMarkdown(items))
 	default:
-		err = planner.RenderDriftHuman(m.Stdout, items)
+		err = views.RenderDrift(m.Stdout, items)
 	}
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "Error: cannot write the report: %v\n", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nonstop-release/nonstop/cmd/nonstop/views"
 	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/lang/diags"
@@ -108,11 +109,11 @@ func (m *Meta) makePlan(cfg *lang.Config, dir string, lf *liveFlags) (*planner.P
 func (m *Meta) renderPlan(plan *planner.Plan, format string) error {
 	switch format {
 	case "json":
-		return m.PrintJSON(plan)
+		return views.RenderPlanJSON(m.Stdout, plan)
 	case "markdown":
-		parts := planner.RenderMarkdown(plan, 0)
+		parts := views.RenderPlanMarkdown(plan, 0)
 		_, err := fmt.Fprint(m.Stdout, strings.Join(parts, "\n"+markdownPartSeparator+"\n"))
 		return err
 	}
-	return planner.RenderHuman(m.Stdout, plan)
+	return views.RenderPlan(m.Stdout, plan)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/nonstop-release/nonstop/cmd/nonstop/views"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
@@ -71,8 +72,8 @@ func TestPlanRealFleet(t *testing.T) {
 	}
 
 	same := f.nonstop(t, "plan", "-detailed-exitcode", "-var", "version=1.4.2").mustExit(t, 0)
-	if same.stdout != planner.NoChangesMessage+"\n" {
-		t.Errorf("plan for the running version printed %q, want %q", same.stdout, planner.NoChangesMessage+"\n")
+	if same.stdout != views.NoChangesMessage+"\n" {
+		t.Errorf("plan for the running version printed %q, want %q", same.stdout, views.NoChangesMessage+"\n")
 	}
 	if _, err := os.Stat(planFile); err != nil {
 		t.Error(err)

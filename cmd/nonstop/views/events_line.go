@@ -1,25 +1,27 @@
-package executor
+package views
 
 import (
 	"fmt"
 	"io"
 	"sync"
 	"time"
+
+	"github.com/nonstop-release/nonstop/executor"
 )
 
 // LineSink writes one timestamped line per step start and end and per apply,
 // rollback and pause event: the view for logs and CI, where the terminal is not a
 // TTY.
-func LineSink(w io.Writer) EventSink { return &lineSink{w: w} }
+func LineSink(w io.Writer) executor.EventSink { return &lineSink{w: w} }
 
 type lineSink struct {
 	mu sync.Mutex
 	w  io.Writer
 }
 
-func (s *lineSink) Emit(e Event) {
+func (s *lineSink) Emit(e executor.Event) {
 	line := e.Message
-	if e.Error != "" && e.Type != EventApplyErrored {
+	if e.Error != "" && e.Type != executor.EventApplyErrored {
 		line += ": " + e.Error
 	}
 	s.mu.Lock()

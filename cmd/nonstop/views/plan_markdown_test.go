@@ -1,4 +1,4 @@
-package planner
+package views
 
 import (
 	"fmt"
@@ -6,45 +6,47 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nonstop-release/nonstop/planner"
 )
 
-func TestRenderMarkdownGolden(t *testing.T) {
-	parts := RenderMarkdown(renderTestPlan(), 0)
+func TestRenderPlanMarkdownGolden(t *testing.T) {
+	parts := RenderPlanMarkdown(renderTestPlan(), 0)
 	if len(parts) != 1 {
 		t.Fatalf("%d parts, want 1", len(parts))
 	}
-	checkGolden(t, "render/plan.md", parts[0])
+	checkGolden(t, "plan/plan.md", parts[0])
 }
 
-func TestRenderMarkdownSplitGolden(t *testing.T) {
-	parts := RenderMarkdown(syntheticPlan(30), 1500)
+func TestRenderPlanMarkdownSplitGolden(t *testing.T) {
+	parts := RenderPlanMarkdown(syntheticPlan(30), 1500)
 	if len(parts) < 3 {
 		t.Fatalf("%d parts, want at least 3 at 1500 characters", len(parts))
 	}
 	checkMarkdownParts(t, parts, 1500)
-	checkGolden(t, "render/plan-split.md", strings.Join(parts, "\n<!-- ---- next comment ---- -->\n"))
+	checkGolden(t, "plan/plan-split.md", strings.Join(parts, "\n<!-- ---- next comment ---- -->\n"))
 }
 
-func TestRenderMarkdownNoChanges(t *testing.T) {
-	got := RenderMarkdown(&Plan{FormatVersion: FormatVersion}, 0)
+func TestRenderPlanMarkdownNoChanges(t *testing.T) {
+	got := RenderPlanMarkdown(&planner.Plan{FormatVersion: planner.FormatVersion}, 0)
 	want := []string{"**Plan:** No changes. Live state matches the configuration.\n"}
 	if len(got) != 1 || got[0] != want[0] {
-		t.Errorf("RenderMarkdown = %q, want %q", got, want)
+		t.Errorf("RenderPlanMarkdown = %q, want %q", got, want)
 	}
 }
 
 // syntheticPlan builds a plan of n deploy steps over services of 100 instances.
-func syntheticPlan(n int) *Plan {
-	p := &Plan{FormatVersion: FormatVersion, Summary: Summary{Upgrades: n, EstimatedWall: Duration(time.Duration(n) * time.Second)}}
+func syntheticPlan(n int) *planner.Plan {
+	p := &planner.Plan{FormatVersion: planner.FormatVersion, Summary: planner.Summary{Upgrades: n, EstimatedWall: planner.Duration(time.Duration(n) * time.Second)}}
 	prev := ""
 	for i := range n {
 		svc := fmt.Sprintf("service-%03d", i/100)
 		addr := fmt.Sprintf("a/10.0.%d.%d:8080", i/250, i%250)
-		p.Changes = append(p.Changes, Change{Action: Update, Service: svc, Object: "instance", Address: addr,
+		p.Changes = append(p.Changes, planner.Change{Action: planner.Update, Service: svc, Object: "instance", Address: addr,
 			Field: "version", Before: "1.4.2", After: "1.5.0"})
 		id := fmt.Sprintf("s%d", i)
-		st := Step{ID: id, Kind: Deploy, Service: svc, Target: svc + "/" + addr,
-			Args: StepArgs{Version: "1.5.0", FromVersion: "1.4.2"}}
+		st := planner.Step{ID: id, Kind: planner.Deploy, Service: svc, Target: svc + "/" + addr,
+			Args: planner.StepArgs{Version: "1.5.0", FromVersion: "1.4.2"}}
 		if prev != "" {
 			st.After = []string{prev}
 		}
@@ -85,9 +87,9 @@ func checkMarkdownParts(t *testing.T, parts []string, maxChars int) {
 	}
 }
 
-func TestRenderMarkdownTenThousandSteps(t *testing.T) {
+func TestRenderPlanMarkdownTenThousandSteps(t *testing.T) {
 	p := syntheticPlan(10000)
-	parts := RenderMarkdown(p, 0)
+	parts := RenderPlanMarkdown(p, 0)
 	if len(parts) < 2 {
 		t.Fatalf("%d parts, want several", len(parts))
 	}
@@ -113,26 +115,26 @@ func TestRenderMarkdownTenThousandSteps(t *testing.T) {
 	}
 }
 
-func TestRenderMarkdownFencesOutlastBackticks(t *testing.T) {
-	p := &Plan{Changes: []Change{{Action: Update, Service: "s", Address: "a/h:1", Field: "version", Before: "```1", After: "2"}}}
-	part := RenderMarkdown(p, 0)[0]
+func TestRenderPlanMarkdownFencesOutlastBackticks(t *testing.T) {
+	p := &planner.Plan{Changes: []planner.Change{{Action: planner.Update, Service: "s", Address: "a/h:1", Field: "version", Before: "```1", After: "2"}}}
+	part := RenderPlanMarkdown(p, 0)[0]
 	if !strings.Contains(part, "````diff\n") || !strings.Contains(part, "\n````\n") {
 		t.Errorf("a value holding ``` must be fenced with ````:\n%s", part)
 	}
 }
 
-func TestRenderMarkdownTruncatesHugeLines(t *testing.T) {
-	p := &Plan{Changes: []Change{{Action: Update, Service: "s", Address: "a/h:1", Field: "note", Before: strings.Repeat("é", 5000), After: "x"}}}
-	parts := RenderMarkdown(p, 1000)
+func TestRenderPlanMarkdownTruncatesHugeLines(t *testing.T) {
+	p := &planner.Plan{Changes: []planner.Change{{Action: planner.Update, Service: "s", Address: "a/h:1", Field: "note", Before: strings.Repeat("é", 5000), After: "x"}}}
+	parts := RenderPlanMarkdown(p, 1000)
 	checkMarkdownParts(t, parts, 1000)
 	if !strings.Contains(parts[0], "…") {
 		t.Errorf("an overlong line was not cut:\n%s", parts[0])
 	}
 }
 
-func BenchmarkRenderMarkdownTenThousandSteps(b *testing.B) {
+func BenchmarkRenderPlanMarkdownTenThousandSteps(b *testing.B) {
 	p := syntheticPlan(10000)
 	for b.Loop() {
-		RenderMarkdown(p, 0)
+		RenderPlanMarkdown(p, 0)
 	}
 }

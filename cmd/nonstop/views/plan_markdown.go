@@ -1,28 +1,30 @@
-package planner
+package views
 
 import (
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/nonstop-release/nonstop/planner"
 )
 
 // DefaultMarkdownMaxChars keeps a markdown part under GitHub's 65,536-character limit
 // on a comment body.
 const DefaultMarkdownMaxChars = 65000
 
-// minMarkdownMaxChars is the smallest part size RenderMarkdown honours; smaller
+// minMarkdownMaxChars is the smallest part size RenderPlanMarkdown honours; smaller
 // requests are raised to it so a part always has room for its headers.
 const minMarkdownMaxChars = 1000
 
-// RenderMarkdown renders the plan as pull-request comments. The first line of the
+// RenderPlanMarkdown renders the plan as pull-request comments. The first line of the
 // first part is the summary ("**Plan:** ..."); the changes (a diff code block, with
 // "~" shown as "!" so GitHub colours updates) and the numbered steps follow in
 // collapsible <details> blocks. When the text does not fit in maxChars (0 means
 // DefaultMarkdownMaxChars) it is split into parts, each shorter than maxChars and
 // headed "(part 2 of 3)"; a code block cut by a split is closed at the end of one part
 // and reopened at the start of the next.
-func RenderMarkdown(p *Plan, maxChars int) []string {
+func RenderPlanMarkdown(p *planner.Plan, maxChars int) []string {
 	if maxChars <= 0 {
 		maxChars = DefaultMarkdownMaxChars
 	}
@@ -70,7 +72,7 @@ type markdownSection struct {
 	lines []string
 }
 
-func markdownSections(p *Plan) []markdownSection {
+func markdownSections(p *planner.Plan) []markdownSection {
 	var secs []markdownSection
 	if lines := changeLines(p); len(lines) > 0 {
 		for i, l := range lines {

@@ -1,4 +1,4 @@
-package executor
+package views
 
 import (
 	"fmt"
@@ -6,6 +6,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nonstop-release/nonstop/executor"
+	"github.com/nonstop-release/nonstop/planner"
 )
 
 // TTY redraw pacing.
@@ -50,48 +53,48 @@ func TTYSink(w io.Writer) *TTYView {
 }
 
 // Emit updates the view and redraws it when due.
-func (v *TTYView) Emit(e Event) {
+func (v *TTYView) Emit(e executor.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	force := false
 	switch e.Type {
-	case EventApplyStart:
+	case executor.EventApplyStart:
 		for name, n := range e.Totals {
 			v.row(name).total = n
 		}
 		v.startTicker()
-	case EventStepStart:
-		v.row(e.Service).running[e.Step.ID] = ttyStep{desc: describe(e.Step), start: e.Time}
-	case EventStepComplete:
+	case executor.EventStepStart:
+		v.row(e.Service).running[e.Step.ID] = ttyStep{desc: stepLabel(e.Step), start: e.Time}
+	case executor.EventStepComplete:
 		r := v.row(e.Service)
 		delete(r.running, e.Step.ID)
 		if r.status == "" {
 			r.done++
 		}
-	case EventStepErrored:
+	case executor.EventStepErrored:
 		r := v.row(e.Service)
 		delete(r.running, e.Step.ID)
 		if r.status == "" {
 			r.status, r.err = "failed", e.Step.ID+": "+firstLine(e.Error)
 		}
 		force = true
-	case EventRollbackStart:
+	case executor.EventRollbackStart:
 		v.row(e.Service).status = "rolling back"
 		force = true
-	case EventRollbackComplete:
+	case executor.EventRollbackComplete:
 		v.row(e.Service).status = "rolled back"
 		force = true
-	case EventRollbackErrored:
+	case executor.EventRollbackErrored:
 		v.row(e.Service).status, v.row(e.Service).err = "rollback failed", firstLine(e.Error)
 		force = true
-	case EventServicePaused:
+	case executor.EventServicePaused:
 		v.row(e.Service).status = "paused"
 		force = true
-	case EventApplyComplete, EventApplyErrored:
+	case executor.EventApplyComplete, executor.EventApplyErrored:
 		v.footer = append(v.footer, e.Message)
 		v.stopTicker()
 		force = true
-	case EventStepWaiting, EventStepProgress:
+	case executor.EventStepWaiting, executor.EventStepProgress:
 		v.footer = append(v.footer, e.Message)
 		force = true
 	}
@@ -212,7 +215,21 @@ func (r *ttyRow) render(name string, width int, now time.Time) string {
 	return line
 }
 
+// stepLabel names a step the way the executor's messages do:
+// "deploy order-service/a/127.0.0.1:18081", or "kind service" for a step without a
+// target.
+func stepLabel(st *planner.Step) string {
+	target := st.Target
+	if target == "" {
+		target = st.Service
+	}
+	return string(st.Kind) + " " + target
+}
+
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
 }
+
+// TTYView is an executor.EventSink.
+var _ executor.EventSink = (*TTYView)(nil)

@@ -1,9 +1,11 @@
-package executor
+package views
 
 import (
 	"encoding/json"
 	"io"
 	"sync"
+
+	"github.com/nonstop-release/nonstop/executor"
 )
 
 // jsonTimeFormat is Terraform's machine-readable timestamp layout.
@@ -37,14 +39,14 @@ type jsonStep struct {
 // JSONSink writes one JSON object per line per event: "@level", "@message",
 // "@module", "@timestamp", "type" and a "hook" object with the service, the step,
 // elapsed seconds and the error, as Terraform's -json UI does.
-func JSONSink(w io.Writer) EventSink { return &jsonSink{w: w} }
+func JSONSink(w io.Writer) executor.EventSink { return &jsonSink{w: w} }
 
 type jsonSink struct {
 	mu sync.Mutex
 	w  io.Writer
 }
 
-func (s *jsonSink) Emit(e Event) {
+func (s *jsonSink) Emit(e executor.Event) {
 	out := jsonEvent{Level: e.Level, Message: e.Message, Module: "nonstop", Timestamp: e.Time.Format(jsonTimeFormat), Type: e.Type}
 	h := jsonHook{Service: e.Service, ElapsedSeconds: e.Elapsed.Seconds(), Error: e.Error, Totals: e.Totals}
 	if e.Step != nil {

@@ -1,55 +1,31 @@
-package executor
+package views
 
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/nonstop-release/nonstop/executor"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
-
 // sampleEvents is a short apply with one failure and a rollback.
-func sampleEvents() []Event {
+func sampleEvents() []executor.Event {
 	t0 := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 	deploy := &planner.Step{ID: "order-service.5", Kind: planner.Deploy, Service: "order-service", Target: "order-service/a/127.0.0.1:18081"}
 	health := &planner.Step{ID: "order-service.6", Kind: planner.WaitHealthy, Service: "order-service", Target: "order-service/a/127.0.0.1:18081"}
-	return []Event{
-		{Level: LevelInfo, Type: EventApplyStart, Time: t0, Message: "Apply: 2 steps", Totals: map[string]int{"order-service": 2}},
-		{Level: LevelInfo, Type: EventStepStart, Time: t0, Step: deploy, Service: "order-service", Message: "deploy order-service/a/127.0.0.1:18081: Starting..."},
-		{Level: LevelInfo, Type: EventStepComplete, Time: t0.Add(3 * time.Second), Step: deploy, Service: "order-service", Elapsed: 3 * time.Second, Message: "deploy order-service/a/127.0.0.1:18081: Complete after 3s"},
-		{Level: LevelInfo, Type: EventStepStart, Time: t0.Add(3 * time.Second), Step: health, Service: "order-service", Message: "wait.healthy order-service/a/127.0.0.1:18081: Starting..."},
-		{Level: LevelError, Type: EventStepErrored, Time: t0.Add(63 * time.Second), Step: health, Service: "order-service", Elapsed: time.Minute, Message: "wait.healthy order-service/a/127.0.0.1:18081: Failed after 1m0s", Error: "health check http://127.0.0.1:18081/health did not answer 200 within 1m0s (last: status 503)"},
-		{Level: LevelWarn, Type: EventRollbackStart, Time: t0.Add(63 * time.Second), Service: "order-service", Message: "order-service: order-service.6 failed; rolling back"},
-		{Level: LevelWarn, Type: EventRollbackComplete, Time: t0.Add(70 * time.Second), Service: "order-service", Elapsed: 7 * time.Second, Message: "order-service: rolled back"},
-		{Level: LevelError, Type: EventApplyErrored, Time: t0.Add(70 * time.Second), Elapsed: 70 * time.Second, Message: "Apply failed: rolled back order-service.", Error: "apply failed: order-service rolled_back"},
+	return []executor.Event{
+		{Level: executor.LevelInfo, Type: executor.EventApplyStart, Time: t0, Message: "Apply: 2 steps", Totals: map[string]int{"order-service": 2}},
+		{Level: executor.LevelInfo, Type: executor.EventStepStart, Time: t0, Step: deploy, Service: "order-service", Message: "deploy order-service/a/127.0.0.1:18081: Starting..."},
+		{Level: executor.LevelInfo, Type: executor.EventStepComplete, Time: t0.Add(3 * time.Second), Step: deploy, Service: "order-service", Elapsed: 3 * time.Second, Message: "deploy order-service/a/127.0.0.1:18081: Complete after 3s"},
+		{Level: executor.LevelInfo, Type: executor.EventStepStart, Time: t0.Add(3 * time.Second), Step: health, Service: "order-service", Message: "wait.healthy order-service/a/127.0.0.1:18081: Starting..."},
+		{Level: executor.LevelError, Type: executor.EventStepErrored, Time: t0.Add(63 * time.Second), Step: health, Service: "order-service", Elapsed: time.Minute, Message: "wait.healthy order-service/a/127.0.0.1:18081: Failed after 1m0s", Error: "health check http://127.0.0.1:18081/health did not answer 200 within 1m0s (last: status 503)"},
+		{Level: executor.LevelWarn, Type: executor.EventRollbackStart, Time: t0.Add(63 * time.Second), Service: "order-service", Message: "order-service: order-service.6 failed; rolling back"},
+		{Level: executor.LevelWarn, Type: executor.EventRollbackComplete, Time: t0.Add(70 * time.Second), Service: "order-service", Elapsed: 7 * time.Second, Message: "order-service: rolled back"},
+		{Level: executor.LevelError, Type: executor.EventApplyErrored, Time: t0.Add(70 * time.Second), Elapsed: 70 * time.Second, Message: "Apply failed: rolled back order-service.", Error: "apply failed: order-service rolled_back"},
 	}
 }
 
@@ -70,7 +46,7 @@ func TestJSONSinkGolden(t *testing.T) {
 			}
 		}
 	}
-	golden(t, "events.jsonl", buf.Bytes())
+	checkGolden(t, "events/events.jsonl", buf.String())
 }
 
 func TestLineSinkGolden(t *testing.T) {
@@ -79,7 +55,7 @@ func TestLineSinkGolden(t *testing.T) {
 	for _, e := range sampleEvents() {
 		sink.Emit(e)
 	}
-	golden(t, "events.txt", buf.Bytes())
+	checkGolden(t, "events/events.txt", buf.String())
 }
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9]*[A-Za-z]|\r`)
@@ -102,7 +78,7 @@ func TestTTYSinkRedrawsInPlace(t *testing.T) {
 		t.Errorf("drew %d frames of one line for 4 events at 2 instants, want 2 (throttled)", frames)
 	}
 	clock = clock.Add(5 * time.Second)
-	v.Emit(Event{Type: EventStepProgress, Time: clock, Message: "note"})
+	v.Emit(executor.Event{Type: executor.EventStepProgress, Time: clock, Message: "note"})
 	if !strings.Contains(buf.String(), "\x1b[1A") {
 		t.Errorf("second frame does not move the cursor up over the first: %q", buf.String())
 	}
