@@ -7,20 +7,23 @@ import (
 
 // Journal events.
 const (
-	JournalStart = "start"
-	JournalEnd   = "end"
-	JournalError = "error"
+	JournalStart   = "start"
+	JournalEnd     = "end"
+	JournalError   = "error"
+	JournalProcess = "process" // a deploy's process group, in PGID
 )
 
 // JournalEntry is one line of the apply journal: a step starting, ending or failing.
 // It mirrors the state backend's entry so an adapter is a field-by-field copy.
 type JournalEntry struct {
-	StepID string
-	Kind   string
-	Target string
-	Event  string // JournalStart, JournalEnd or JournalError
-	Error  string
-	At     time.Time
+	StepID  string
+	Kind    string
+	Target  string
+	Address string // the instance the step acts on, "" for none
+	Event   string // JournalStart, JournalEnd, JournalError or JournalProcess
+	Error   string
+	At      time.Time
+	PGID    int // JournalProcess: the deploy's process group
 }
 
 // Journal durably records step entries. The state backend satisfies it through an

@@ -12,7 +12,7 @@ import (
 func BackendJournal(b state.Backend) Journal {
 	return JournalFunc(func(ctx context.Context, e JournalEntry) error {
 		return b.AppendJournal(ctx, state.JournalEntry{
-			StepID: e.StepID, Kind: e.Kind, Target: e.Target, Event: e.Event, Error: e.Error, At: e.At,
+			StepID: e.StepID, Kind: e.Kind, Target: e.Target, Address: e.Address, Event: e.Event, Error: e.Error, At: e.At, PGID: e.PGID,
 		})
 	})
 }

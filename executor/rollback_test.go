@@ -27,10 +27,15 @@ func TestRollingReleaseApplies(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{a: "2.0.0", b: "2.0.0"}, res.Services["order-service"].Deployed); diff != "" {
 		t.Errorf("Deployed (-want +got):\n%s", diff)
 	}
-	// Every step is journaled start then end, in order (the units are sequential).
+	// Every step is journaled start then end, in order (the units are sequential);
+	// a deploy also records its process group.
 	var want []string
 	for _, st := range steps {
-		want = append(want, st.ID+" start", st.ID+" end")
+		want = append(want, st.ID+" start")
+		if st.Kind == planner.Deploy {
+			want = append(want, st.ID+" process")
+		}
+		want = append(want, st.ID+" end")
 	}
 	if diff := cmp.Diff(want, j.lines()); diff != "" {
 		t.Errorf("journal (-want +got):\n%s", diff)

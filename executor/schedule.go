@@ -228,7 +228,24 @@ func (x *execution) record(ctx context.Context, st *planner.Step, event, msg str
 	}
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	e := JournalEntry{StepID: st.ID, Kind: string(st.Kind), Target: st.Target, Event: event, Error: msg, At: x.now()}
+	e := JournalEntry{StepID: st.ID, Kind: string(st.Kind), Target: st.Target, Address: st.Args.Address,
+		Event: event, Error: msg, At: x.now()}
+	if err := x.r.Journal.Record(jctx, e); err != nil {
+		return &journalError{err}
+	}
+	return nil
+}
+
+// recordProcess journals the process group a deploy step started, so that the
+// apply after a crash finds a deploy that outlived this one.
+func (x *execution) recordProcess(ctx context.Context, st *planner.Step, pgid int) error {
+	if x.r.Journal == nil {
+		return nil
+	}
+	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	e := JournalEntry{StepID: st.ID, Kind: string(st.Kind), Target: st.Target, Address: st.Args.Address,
+		Event: JournalProcess, At: x.now(), PGID: pgid}
 	if err := x.r.Journal.Record(jctx, e); err != nil {
 		return &journalError{err}
 	}

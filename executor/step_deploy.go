@@ -67,7 +67,15 @@ func (x *execution) deploy(ctx context.Context, st *planner.Step) error {
 		x.guards.hold(ctx, st)
 	}
 
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("deploy command %s: %w", argv[0], err)
+	}
+	if err := x.recordProcess(ctx, st, cmd.Process.Pid); err != nil {
+		cancel() // a deploy the journal cannot find after a crash must not go on
+		_ = cmd.Wait()
+		return err
+	}
+	err = cmd.Wait()
 	out.flush()
 	switch {
 	case err == nil:

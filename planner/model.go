@@ -57,6 +57,9 @@ type instanceModel struct {
 	known      bool // version is known
 	up         bool // the process runs and is healthy (false between deploy and wait.healthy)
 	needsProp  bool // disabled in the registry and the propagation wait has not run since
+	// tainted: a deploy began and its gates never passed (an interrupted apply); it
+	// is checked (wait.healthy, verify) again before it takes traffic.
+	tainted bool
 
 	members []memberModel
 }
@@ -173,6 +176,32 @@ func newServiceModel(svc *lang.Service, ls *LiveService, known map[string]string
 	}
 	m.nameInstances()
 	return m
+}
+
+// recover applies what an interrupted apply left unproven: out-of-traffic
+// instances owe their waits, tainted ones must pass their gates again.
+func (m *serviceModel) recover(rec Recovery) {
+	for _, im := range m.insts {
+		if rec.Tainted[im.addr] {
+			im.tainted, im.up = true, false
+			for bi := range im.members {
+				// A restart the balancer's checks may not have seen yet.
+				im.members[bi].unchecked = im.members[bi].unchecked || m.bals[bi].caps.ConfirmsServing
+			}
+		}
+		if !rec.OwesWaits {
+			continue
+		}
+		if m.registry && im.registered && !im.enabled {
+			im.needsProp = true
+		}
+		for bi := range im.members {
+			mm := &im.members[bi]
+			if mm.present && !memberRaised(*mm) && m.bals[bi].caps.DrainsByState {
+				mm.needsDrain = true
+			}
+		}
+	}
 }
 
 // appendAddress appends a.String(), "host:port" ("[v6]:port"), without allocating.

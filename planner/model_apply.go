@@ -85,6 +85,9 @@ func (m *serviceModel) applyStep(s *Step) error {
 		}
 	case WaitHealthy:
 		im.up, im.healthy = true, true
+		if m.svc.Verify == nil {
+			im.tainted = false
+		}
 		if m.registry && !im.registered {
 			// A deployed instance registers itself; nonstop enables it explicitly.
 			im.registered, im.enabled, im.regWeight = true, false, configuredRegistryWeight(im)
@@ -93,6 +96,7 @@ func (m *serviceModel) applyStep(s *Step) error {
 		if !im.up {
 			return fmt.Errorf("verifies %s before it is healthy", im.addr)
 		}
+		im.tainted = false
 	default:
 		return fmt.Errorf("unknown step kind %q", s.Kind)
 	}

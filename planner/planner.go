@@ -19,6 +19,22 @@ type Options struct {
 	// KnownVersions maps service -> address -> the version nonstop last deployed there
 	// (from state). It is used when the registry hides an instance's version.
 	KnownVersions map[string]map[string]string
+	// Recovery holds, by service, what an interrupted apply left unproven (from
+	// state): the plan repeats waits and gates it cannot prove have passed.
+	Recovery map[string]Recovery
+}
+
+// Recovery is what an interrupted apply left unproven for one service.
+type Recovery struct {
+	// OwesWaits: live state cannot say how long an instance has been out of
+	// traffic, so every instance out of traffic owes its propagation wait (out of
+	// the registry) and its drain wait (drained on a balancer that reports
+	// sessions) before it is deployed.
+	OwesWaits bool
+	// Tainted instances began a deploy whose health and verify gates never
+	// passed: whatever version they report, they are taken out of traffic,
+	// health-checked and verified again before any path routes to them.
+	Tainted map[string]bool
 }
 
 // MakePlan diffs the configuration against the live state and returns the ordered,
@@ -135,6 +151,9 @@ func buildAll(cfg *lang.Config, live *Live, names []string, opts Options) (draft
 		for i := lo; i < hi; i++ {
 			svc := cfg.Services[names[i]]
 			start := newServiceModel(svc, live.Services[names[i]], opts.KnownVersions[names[i]])
+			if rec, ok := opts.Recovery[names[i]]; ok {
+				start.recover(rec)
+			}
 			sds := checkMembership(start)
 			if !sds.HasErrors() {
 				sds = sds.Append(precheck(start))

@@ -25,6 +25,10 @@ func init() {
 type planCaseOptions struct {
 	Targets       []string                     `json:"targets"`
 	KnownVersions map[string]map[string]string `json:"known_versions"`
+	Recovery      map[string]struct {
+		OwesWaits bool     `json:"owes_waits"`
+		Tainted   []string `json:"tainted"`
+	} `json:"recovery"`
 }
 
 // loadPlanCase reads testdata/<dir>: config.ns.hcl, live.json and options.json.
@@ -38,7 +42,21 @@ func loadPlanCase(t *testing.T, dir string) (*lang.Config, *Live, Options) {
 	readJSON(t, filepath.Join(dir, "live.json"), &live, false)
 	var co planCaseOptions
 	readJSON(t, filepath.Join(dir, "options.json"), &co, true)
-	return cfg, &live, Options{Targets: co.Targets, KnownVersions: co.KnownVersions, Commit: "0123abc"}
+	opts := Options{Targets: co.Targets, KnownVersions: co.KnownVersions, Commit: "0123abc"}
+	for svc, r := range co.Recovery {
+		if opts.Recovery == nil {
+			opts.Recovery = map[string]Recovery{}
+		}
+		rec := Recovery{OwesWaits: r.OwesWaits}
+		for _, a := range r.Tainted {
+			if rec.Tainted == nil {
+				rec.Tainted = map[string]bool{}
+			}
+			rec.Tainted[a] = true
+		}
+		opts.Recovery[svc] = rec
+	}
+	return cfg, &live, opts
 }
 
 func readJSON(t *testing.T, path string, v any, optional bool) {

@@ -232,9 +232,7 @@ func (b *builder) restore(c *chain, im *instanceModel) {
 // batch is not drained before its replacement routes.
 func (b *builder) converge(c *chain, im *instanceModel) {
 	if im.atVersion(b.version) {
-		if !im.up {
-			b.healthy(c, im)
-		}
+		b.recheck(c, im)
 	} else {
 		b.drain(c, im)
 		b.upgrade(c, im)
@@ -246,6 +244,27 @@ func (b *builder) converge(c *chain, im *instanceModel) {
 	b.restore(c, im)
 	if !c.empty() {
 		b.confirm(c, im)
+	}
+}
+
+// recheck brings an instance already at the target version back to health: a
+// health wait when it is not known healthy, and for a tainted one (its deploy's
+// gates never passed) the whole check out of traffic: drained first, then health
+// and verify again.
+func (b *builder) recheck(c *chain, im *instanceModel) {
+	if im.tainted {
+		if b.m.takesTraffic(im) {
+			b.drain(c, im)
+		}
+		b.healthy(c, im)
+		if b.m.svc.Verify != nil {
+			b.emit(c, Step{Kind: Verify, Target: im.target,
+				Args: StepArgs{Address: im.addr, Group: im.group, Version: b.version}})
+		}
+		return
+	}
+	if !im.up {
+		b.healthy(c, im)
 	}
 }
 

@@ -81,8 +81,8 @@ func (b *builder) prepare(c *chain, im *instanceModel) {
 	if !im.atVersion(b.version) {
 		b.drain(c, im)
 		b.upgrade(c, im)
-	} else if !im.up {
-		b.healthy(c, im)
+	} else {
+		b.recheck(c, im)
 	}
 	b.confirm(c, im)
 }

@@ -24,6 +24,9 @@ const (
 	EventStart = "start"
 	EventEnd   = "end"
 	EventError = "error"
+	// EventProcess records the process group a running deploy step started
+	// (JournalEntry.PGID), so that an apply after a crash finds it.
+	EventProcess = "process"
 )
 
 // State is everything nonstop keeps between runs for one configuration.
@@ -50,6 +53,19 @@ type State struct {
 	// Journal is the journal of a running or interrupted apply; nil when the
 	// last apply finished.
 	Journal *Journal `json:"journal,omitempty"`
+	// Recovery holds, by service, what interrupted applies left unproven: the
+	// next plans repeat the waits of its instances and check its tainted ones
+	// again, until an apply of the service completes.
+	Recovery map[string]*Recovery `json:"recovery,omitempty"`
+}
+
+// Recovery is what an interrupted apply left unproven for one service.
+type Recovery struct {
+	// Since is when the first interrupted apply of these touched the service.
+	Since time.Time `json:"since"`
+	// Tainted lists, sorted, the instances whose deploy began but whose health
+	// and verify gates never passed: nothing may route to them before they do.
+	Tainted []string `json:"tainted,omitempty"`
 }
 
 // Release is one service's release by one apply.
@@ -82,10 +98,14 @@ type JournalEntry struct {
 	StepID string `json:"step_id"`
 	Kind   string `json:"kind"`
 	Target string `json:"target,omitempty"`
-	// Event is one of EventStart, EventEnd and EventError.
+	// Address is the instance the step acts on, when it acts on one.
+	Address string `json:"address,omitempty"`
+	// Event is one of EventStart, EventEnd, EventError and EventProcess.
 	Event string    `json:"event"`
 	Error string    `json:"error,omitempty"`
 	At    time.Time `json:"at"`
+	// PGID is the process group of a deploy (EventProcess).
+	PGID int `json:"pgid,omitempty"`
 }
 
 // NewState returns the empty state a backend loads before anything was saved.
@@ -126,7 +146,7 @@ func (j *Journal) applyID() string {
 // checkJournalEntry reports what is wrong with e, if anything.
 func checkJournalEntry(e JournalEntry) error {
 	switch e.Event {
-	case EventStart, EventEnd, EventError:
+	case EventStart, EventEnd, EventError, EventProcess:
 	default:
 		return fmt.Errorf("journal entry for step %q: event %q is not start, end or error", e.StepID, e.Event)
 	}
