@@ -3,91 +3,79 @@ package lang
 import (
 	"net/url"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
-// providerChecks hold the checks of each kind beyond types, enums and durations.
-var providerChecks = map[string]func(l *loader, p *Provider, attrs hcl.Attributes){
-	"nacos":      checkNacos,
-	"nginx":      checkNginx,
-	"haproxy":    checkHAProxy,
-	"f5":         checkF5,
-	"aliyun_slb": checkAliyun,
-	"aliyun_alb": checkAliyun,
+// ProviderCheck checks a provider block of one kind beyond what its attribute
+// schemas say (types, required, enums, durations), reporting through b.
+type ProviderCheck func(b *ProviderBlock)
+
+// ProviderBlock is a provider block as its kind's check sees it.
+type ProviderBlock struct {
+	// Ref names the block.
+	Ref ProviderRef
+	// Attrs holds every attribute of the kind, defaults filled in.
+	Attrs map[string]cty.Value
+
+	l   *loader
+	p   *Provider
+	set hcl.Attributes // written in the block, and valid as far as the schema goes
 }
 
-func checkNacos(l *loader, p *Provider, attrs hcl.Attributes) {
-	if a := attrs["addresses"]; a != nil {
-		addrs, ok := l.stringList(a)
-		if ok && len(addrs) == 0 {
-			l.errorf(a.Expr.Range(), "Empty argument", "The argument \"addresses\" must list at least one Nacos server address.")
-		}
-		for _, r := range addrs {
-			if _, err := ParseAddress(r.s); err != nil {
-				l.errorf(r.rng, "Invalid address", "A Nacos server address must be host:port: %s.", err)
-			}
-		}
-	}
-	if a := attrs["polaris_address"]; a != nil {
-		if s := stringAttr(p, "polaris_address"); s != "" {
-			if _, err := ParseAddress(s); err != nil {
-				l.errorf(a.Expr.Range(), "Invalid address", "The Polaris address must be host:port: %s.", err)
-			}
-		}
-	}
+// Set reports whether the block writes attribute name with a value that passed the
+// schema. A check looks at such attributes only: a default is the kind's own
+// choice, and a bad value was reported already.
+func (b *ProviderBlock) Set(name string) bool { return b.set[name] != nil }
+
+// String returns a string attribute's value, "" when null, unknown or not a string.
+func (b *ProviderBlock) String(name string) string { return stringAttr(b.p, name) }
+
+// ListElement is one string of a list attribute and where it was written.
+type ListElement struct {
+	Value string
+	Range hcl.Range
 }
 
-func checkNginx(l *loader, p *Provider, attrs hcl.Attributes) {
-	if a := attrs["upstreams_file"]; a != nil && stringAttr(p, "upstreams_file") == "" {
-		l.errorf(a.Expr.Range(), "Empty argument", "The argument \"upstreams_file\" must be set to a non-empty string.")
-	}
-	for _, name := range []string{"test", "reload"} {
-		a := attrs[name]
-		if a == nil {
-			continue
-		}
-		if v := p.Attrs[name]; v.IsKnown() && !v.IsNull() && v.LengthInt() == 0 {
-			l.errorf(a.Expr.Range(), "Empty argument", "The argument %q must be a command with at least a program name.", name)
-		}
-	}
-}
-
-func checkHAProxy(l *loader, p *Provider, attrs hcl.Attributes) {
-	a := attrs["runtime_api"]
+// StringList returns the strings of a list attribute the block sets, each with the
+// range of its element when the value is written as a literal list (of the whole
+// expression otherwise). A null element is reported, and ok is false.
+func (b *ProviderBlock) StringList(name string) (elems []ListElement, ok bool) {
+	a := b.set[name]
 	if a == nil {
-		return
+		return nil, true
 	}
-	s := stringAttr(p, "runtime_api")
-	if rest, ok := strings.CutPrefix(s, "unix://"); ok && strings.HasPrefix(rest, "/") && len(rest) > 1 {
-		return
+	list, ok := b.l.stringList(a)
+	elems = make([]ListElement, len(list))
+	for i, rs := range list {
+		elems[i] = ListElement{Value: rs.s, Range: rs.rng}
 	}
-	if rest, ok := strings.CutPrefix(s, "tcp://"); ok {
-		if _, err := ParseAddress(rest); err == nil {
-			return
-		}
-	}
-	l.errorf(a.Expr.Range(), "Invalid runtime_api",
-		"The HAProxy runtime API must be \"unix:///path/to/socket\" or \"tcp://host:port\", not %q.", s)
+	return elems, ok
 }
 
-func checkF5(l *loader, p *Provider, attrs hcl.Attributes) {
-	if a := attrs["url"]; a != nil {
-		checkURL(l, a, stringAttr(p, "url"))
+// Errorf reports an error at the value of attribute name (at the block when the
+// block does not set it).
+func (b *ProviderBlock) Errorf(name, summary, format string, args ...any) {
+	rng := b.p.DeclRange
+	if a := b.set[name]; a != nil {
+		rng = a.Expr.Range()
 	}
+	b.ErrorAt(rng, summary, format, args...)
 }
 
-func checkAliyun(l *loader, p *Provider, attrs hcl.Attributes) {
-	if a := attrs["region"]; a != nil && stringAttr(p, "region") == "" {
-		l.errorf(a.Expr.Range(), "Empty argument", "The argument \"region\" must be set to a region ID such as \"cn-shanghai\".")
+// ErrorAt reports an error at rng, such as one element of a list.
+func (b *ProviderBlock) ErrorAt(rng hcl.Range, summary, format string, args ...any) {
+	b.l.errorf(rng, summary, format, args...)
+}
+
+// CheckHTTPURL reports attribute name, when the block sets it, unless it holds an
+// absolute http or https URL with a host.
+func (b *ProviderBlock) CheckHTTPURL(name string) {
+	if !b.Set(name) {
+		return
 	}
-	if a := attrs["endpoint"]; a != nil {
-		if s := stringAttr(p, "endpoint"); s != "" {
-			checkURL(l, a, s)
-		}
-	}
+	checkURL(b.l, b.set[name], b.String(name))
 }
 
 // checkURL reports a value that is not an absolute http or https URL.

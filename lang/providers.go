@@ -3,16 +3,23 @@ package lang
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
-// ProviderSchema describes one provider kind: the slot it fits and its attributes.
+// ProviderSchema describes one provider kind as the language sees it: the slot it
+// fits, its attributes (types, defaults, sensitivity) and the checks of its values.
+// A provider package declares it once, next to its factory, and registers both with
+// providers.Register (see RegisterProviderKind).
 type ProviderSchema struct {
 	Class      ProviderClass
 	Attributes map[string]AttrSchema
+	// Check, when set, checks the block beyond what Attributes say (types,
+	// required, enums, durations): addresses, URLs, non-empty values.
+	Check ProviderCheck
 }
 
 // AttrSchema describes one provider attribute. Default is used when the attribute
@@ -22,80 +29,21 @@ type AttrSchema struct {
 	Required  bool
 	Sensitive bool
 	Default   cty.Value
-	// Duration marks a string attribute that holds a duration ("30s").
+	// Duration marks a string attribute that holds a duration ("30s"), of at
+	// least a millisecond.
 	Duration bool
+	// MaxDuration is the longest a Duration attribute may be; zero means a day.
+	MaxDuration time.Duration
 	// Enum, when set, lists the values a string attribute may take.
 	Enum []string
-
-	bounds durationBounds
 }
 
-func str(def string) AttrSchema { return AttrSchema{Type: cty.String, Default: cty.StringVal(def)} }
-
-func secret() AttrSchema {
-	return AttrSchema{Type: cty.String, Sensitive: true, Default: cty.StringVal("")}
-}
-
-func required(ty cty.Type) AttrSchema { return AttrSchema{Type: ty, Required: true} }
-
-func durationAttr(def string, b durationBounds) AttrSchema {
-	return AttrSchema{Type: cty.String, Default: cty.StringVal(def), Duration: true, bounds: b}
-}
-
-func enum(def string, values ...string) AttrSchema {
-	return AttrSchema{Type: cty.String, Default: cty.StringVal(def), Enum: values}
-}
-
-func strList(def ...string) AttrSchema {
-	vals := make([]cty.Value, len(def))
-	for i, s := range def {
-		vals[i] = cty.StringVal(s)
+// bounds returns the limits of a Duration attribute.
+func (as AttrSchema) bounds() durationBounds {
+	if as.MaxDuration == 0 {
+		return boundsTimeout
 	}
-	return AttrSchema{Type: cty.List(cty.String), Default: cty.ListVal(vals)}
-}
-
-func aliyunSchema() ProviderSchema {
-	return ProviderSchema{Class: ClassBalancer, Attributes: map[string]AttrSchema{
-		"region":            required(cty.String),
-		"access_key_id":     secret(),
-		"access_key_secret": secret(),
-		"endpoint":          str(""),
-	}}
-}
-
-// ProviderSchemas maps each provider kind to its schema. Provider.Attrs holds
-// every attribute listed here, defaults filled in.
-var ProviderSchemas = map[string]ProviderSchema{
-	"nacos": {Class: ClassRegistry, Attributes: map[string]AttrSchema{
-		"addresses":       required(cty.List(cty.String)),
-		"namespace":       str("public"),
-		"username":        str(""),
-		"password":        secret(),
-		"propagation":     durationAttr("30s", boundsPropagation),
-		"flavor":          enum("nacos", "nacos", "polaris"),
-		"polaris_address": str(""),
-		"timeout":         durationAttr("5s", boundsTimeout),
-	}},
-	"nginx": {Class: ClassBalancer, Attributes: map[string]AttrSchema{
-		"upstreams_file": required(cty.String),
-		"test":           strList("nginx", "-t"),
-		"reload":         strList("nginx", "-s", "reload"),
-	}},
-	"haproxy": {Class: ClassBalancer, Attributes: map[string]AttrSchema{
-		"runtime_api":   required(cty.String),
-		"routes_map":    str(""),
-		"routes_ip_map": str(""),
-		"timeout":       durationAttr("5s", boundsTimeout),
-	}},
-	"f5": {Class: ClassBalancer, Attributes: map[string]AttrSchema{
-		"url":                  required(cty.String),
-		"username":             str(""),
-		"password":             secret(),
-		"partition":            str("Common"),
-		"insecure_skip_verify": {Type: cty.Bool, Default: cty.False},
-	}},
-	"aliyun_slb": aliyunSchema(),
-	"aliyun_alb": aliyunSchema(),
+	return durationBounds{min: time.Millisecond, max: as.MaxDuration}
 }
 
 // bodySchema returns the HCL schema of a provider block of this kind.
@@ -107,14 +55,14 @@ func (ps ProviderSchema) bodySchema() *hcl.BodySchema {
 	return s
 }
 
-// decodeProviders decodes every provider block.
+// decodeProviders decodes every provider block against the registered kinds.
 func (l *loader) decodeProviders(blocks []*hcl.Block) {
 	for _, b := range blocks {
 		kind, name := b.Labels[0], b.Labels[1]
 		ps, known := ProviderSchemas[kind]
 		if !known {
 			l.errorf(b.LabelRanges[0], "Invalid provider kind",
-				"There is no provider kind %q; use %s.%s", kind, quotedList(slices.Sorted(maps.Keys(ProviderSchemas))), didYouMean(kind, slices.Sorted(maps.Keys(ProviderSchemas))))
+				"There is no provider kind %q; use %s.%s", kind, quotedList(ProviderKinds()), didYouMean(kind, ProviderKinds()))
 			continue
 		}
 		if !hclsyntax.ValidIdentifier(name) {
@@ -130,7 +78,7 @@ func (l *loader) decodeProviders(blocks []*hcl.Block) {
 		p := &Provider{Ref: ref, Class: ps.Class, Attrs: map[string]cty.Value{}, Sensitive: map[string]bool{}, DeclRange: b.DefRange}
 		content, d := b.Body.Content(ps.bodySchema())
 		l.diags = l.diags.Append(d)
-		valid := hcl.Attributes{} // set, and good so far: the kind's checks look at these only
+		valid := hcl.Attributes{} // set, and good so far: the kind's check looks at these only
 		for _, an := range slices.Sorted(maps.Keys(ps.Attributes)) {
 			as := ps.Attributes[an]
 			if as.Sensitive {
@@ -142,8 +90,8 @@ func (l *loader) decodeProviders(blocks []*hcl.Block) {
 				valid[an] = content.Attributes[an]
 			}
 		}
-		if check := providerChecks[kind]; check != nil {
-			check(l, p, valid)
+		if ps.Check != nil {
+			ps.Check(&ProviderBlock{Ref: ref, Attrs: p.Attrs, l: l, p: p, set: valid})
 		}
 		l.cfg.Providers[ref] = p
 	}
@@ -170,7 +118,7 @@ func (l *loader) providerAttr(a *hcl.Attribute, as AttrSchema) (cty.Value, bool)
 		return fallback, false
 	}
 	if as.Duration {
-		if _, ok := l.checkDuration(a.Name, a.Expr.Range(), v.AsString(), as.bounds); !ok {
+		if _, ok := l.checkDuration(a.Name, a.Expr.Range(), v.AsString(), as.bounds()); !ok {
 			return fallback, false
 		}
 	}

@@ -1,7 +1,10 @@
 package lang
 
 import (
+	"fmt"
+	"sort"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zclconf/go-cty/cty"
@@ -34,12 +37,90 @@ func TestProviderAttrs(t *testing.T) {
 	if diff := cmp.Diff(want, cfg.Providers, cmpConfig...); diff != "" {
 		t.Errorf("providers (-want +got):\n%s", diff)
 	}
-	for kind, ps := range ProviderSchemas {
-		for name, as := range ps.Attributes {
-			if !as.Required && as.Default == cty.NilVal {
-				t.Errorf("%s.%s is optional but has no default", kind, name)
+}
+
+// TestRegisterProviderKind checks that a kind registers once, with a schema that
+// can work, and that its blocks are then validated against it: defaults filled
+// in, its check run on the attributes the block sets.
+func TestRegisterProviderKind(t *testing.T) {
+	bad := map[string]ProviderSchema{
+		"no class":             {Attributes: map[string]AttrSchema{}},
+		"optional, no default": {Class: ClassBalancer, Attributes: map[string]AttrSchema{"a": {Type: cty.String}}},
+		"required, a default":  {Class: ClassBalancer, Attributes: map[string]AttrSchema{"a": {Type: cty.String, Required: true, Default: cty.StringVal("x")}}},
+		"default of a type":    {Class: ClassBalancer, Attributes: map[string]AttrSchema{"a": {Type: cty.Bool, Default: cty.StringVal("x")}}},
+		"bad duration":         {Class: ClassBalancer, Attributes: map[string]AttrSchema{"a": DurationAttr("2h", time.Hour)}},
+		"default not in enum":  {Class: ClassBalancer, Attributes: map[string]AttrSchema{"a": EnumAttr("c", "a", "b")}},
+		"nacos":                {Class: ClassRegistry}, // registered by providers/nacos
+	}
+	for name, ps := range bad {
+		t.Run(name, func(t *testing.T) {
+			kind := "testkind_bad"
+			if name == "nacos" {
+				kind = name
 			}
-		}
+			defer func() {
+				if recover() == nil {
+					t.Errorf("RegisterProviderKind(%q) did not panic", kind)
+					delete(ProviderSchemas, kind)
+				}
+			}()
+			RegisterProviderKind(kind, ps)
+		})
+	}
+
+	RegisterProviderKind("testkind", ProviderSchema{
+		Class: ClassBalancer,
+		Attributes: map[string]AttrSchema{
+			"url":   RequiredAttr(cty.String),
+			"token": SecretAttr(),
+			"wait":  DurationAttr("3s", time.Minute),
+			"mode":  EnumAttr("fast", "fast", "slow"),
+		},
+		Check: func(b *ProviderBlock) {
+			b.CheckHTTPURL("url")
+			if b.Set("mode") && b.String("mode") == "slow" {
+				b.Errorf("mode", "Slow mode", "The mode %q is slow.", b.String("mode"))
+			}
+		},
+	})
+	t.Cleanup(func() { delete(ProviderSchemas, "testkind") })
+	src := `provider "testkind" "a" {
+  url  = "ftp://x"
+  mode = "slow"
+  wait = "2m"
+}
+`
+	cfg, ds := LoadFiles(t.TempDir(), map[string][]byte{"main.ns.hcl": []byte(src)}, LoadOptions{})
+	var got []string
+	for _, d := range ds.Errs() {
+		got = append(got, fmt.Sprintf("%d: %s", d.Subject.Start.Line, d.Summary))
+	}
+	sort.Strings(got)
+	want := []string{"2: Invalid URL", "3: Slow mode", "4: Duration out of range"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	p := cfg.Providers[ProviderRef{"testkind", "a"}]
+	wantAttrs := map[string]cty.Value{"url": cty.StringVal("ftp://x"), "token": cty.StringVal(""),
+		"wait": cty.StringVal("3s"), "mode": cty.StringVal("slow")}
+	if diff := cmp.Diff(wantAttrs, p.Attrs, cmpConfig...); diff != "" {
+		t.Errorf("attrs (-want +got):\n%s", diff)
+	}
+	if !p.Sensitive["token"] {
+		t.Error("token is not sensitive")
+	}
+}
+
+// TestWithDefaults checks the attributes a factory decodes: absent and null ones
+// take the schema's defaults, others are kept as given.
+func TestWithDefaults(t *testing.T) {
+	ps := ProviderSchema{Class: ClassBalancer, Attributes: map[string]AttrSchema{
+		"url": RequiredAttr(cty.String), "wait": DurationAttr("3s", time.Minute), "cmd": StringListAttr("a", "b"),
+	}}
+	got := ps.WithDefaults(map[string]cty.Value{"wait": cty.NullVal(cty.String), "extra": cty.True})
+	want := map[string]cty.Value{"wait": cty.StringVal("3s"), "cmd": strs("a", "b"), "extra": cty.True}
+	if diff := cmp.Diff(want, got, cmpConfig...); diff != "" {
+		t.Errorf("WithDefaults (-want +got):\n%s", diff)
 	}
 }
 

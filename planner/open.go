@@ -13,7 +13,9 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-// Providers holds the opened providers of a configuration, keyed by reference.
+// Providers holds the opened providers of a configuration, keyed by reference. The
+// planner reads them through providers.RegistryReader, BalancerReader and
+// RouteReader only; the executor, which alone writes, asserts the write interfaces.
 type Providers map[lang.ProviderRef]providers.Provider
 
 // OpenProviders configures every provider block declared in cfg through the factory

@@ -42,8 +42,8 @@ type poolUser struct {
 // poolRead is the one read of a pool and of its routes, and what it found.
 type poolRead struct {
 	key       poolKey
-	balancer  providers.Balancer
-	routes    providers.RouteStore // nil when the provider materialises no routes
+	balancer  providers.BalancerReader
+	routes    providers.RouteReader // nil when the provider materialises no routes
 	users     []poolUser
 	declRange hcl.Range // the first balancer block that reads the pool
 
@@ -56,7 +56,7 @@ type poolRead struct {
 // registryRead is the one list call of a service's registry, and what it found.
 type registryRead struct {
 	ref       lang.ProviderRef
-	registry  providers.Registry
+	registry  providers.RegistryReader
 	key       providers.ServiceKey
 	declRange hcl.Range
 
@@ -67,13 +67,16 @@ type registryRead struct {
 // Refresh reads the live state of the configuration's services (or of opts.Targets)
 // from their providers: one list call per (registry, service), one per (balancer
 // provider, pool) however many services share the pool, and one route listing per
-// pool whose provider is a providers.RouteStore. Calls run concurrently, at most
+// pool whose provider is a providers.RouteReader. Calls run concurrently, at most
 // opts.Parallelism at a time. A failed call becomes an error diagnostic at the
 // registry or balancer block and leaves that part of the live model empty; the
 // other calls still run.
 //
 // Every service of a shared pool sees all of the pool's members and routes: which of
 // them a service owns is decided by the planner and Drift, not here.
+//
+// Refresh holds the providers through the reader interfaces only (RegistryReader,
+// BalancerReader, RouteReader): the planner reads, the executor writes.
 func Refresh(ctx context.Context, cfg *lang.Config, provs Providers, opts RefreshOptions) (*Live, diags.Diagnostics) {
 	names, ds := refreshTargets(cfg, opts.Targets)
 	if ds.HasErrors() {
@@ -173,7 +176,7 @@ func planReads(cfg *lang.Config, provs Providers, names []string) ([]*registryRe
 	for _, name := range names {
 		svc := cfg.Services[name]
 		if r := svc.Registry; r != nil {
-			reg, ok := provs[r.Provider].(providers.Registry)
+			reg, ok := provs[r.Provider].(providers.RegistryReader)
 			switch {
 			case provs[r.Provider] == nil:
 				ds = ds.Append(diags.Errorf(&r.DeclRange, "Provider not open",
@@ -196,7 +199,7 @@ func planReads(cfg *lang.Config, provs Providers, names []string) ([]*registryRe
 				p.users = append(p.users, poolUser{service: name, balancer: b.Name})
 				continue
 			}
-			bal, ok := provs[b.Provider].(providers.Balancer)
+			bal, ok := provs[b.Provider].(providers.BalancerReader)
 			switch {
 			case provs[b.Provider] == nil:
 				ds = ds.Append(diags.Errorf(&b.DeclRange, "Provider not open",
@@ -207,7 +210,7 @@ func planReads(cfg *lang.Config, provs Providers, names []string) ([]*registryRe
 					"Balancer %q of service %q uses %s, but %s providers are not load balancers.", b.Name, name, b.Provider, b.Provider.Kind))
 				continue
 			}
-			rs, _ := provs[b.Provider].(providers.RouteStore)
+			rs, _ := provs[b.Provider].(providers.RouteReader)
 			p := &poolRead{key: key, balancer: bal, routes: rs, declRange: b.DeclRange,
 				users: []poolUser{{service: name, balancer: b.Name}}}
 			byPool[key] = p

@@ -1,9 +1,35 @@
 package providers
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 )
+
+// The reader interfaces are what the planner holds: they list the live model and
+// change nothing. The write interfaces (Registry, Balancer, RouteStore) embed them.
+
+// RegistryReader lists a service registry's instances.
+type RegistryReader interface {
+	Provider
+	// Instances lists every instance of the service, disabled ones included, with one
+	// list call.
+	Instances(ctx context.Context, svc ServiceKey) ([]Instance, error)
+}
+
+// BalancerReader lists a load balancer's pools.
+type BalancerReader interface {
+	Provider
+	// Pool lists a pool's members with one list call.
+	Pool(ctx context.Context, pool string) ([]Member, error)
+}
+
+// RouteReader lists the routes materialised on a balancer or gateway.
+type RouteReader interface {
+	Provider
+	// Routes lists the routes nonstop manages in a pool.
+	Routes(ctx context.Context, pool string) ([]Route, error)
+}
 
 // ErrConflict is returned by a compare-and-swap write whose expected value is stale.
 var ErrConflict = errors.New("conflict: the stored value changed")

@@ -8,12 +8,23 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/nonstop-release/nonstop/lang"
 )
 
-// Factory builds providers of one kind.
+// Factory is everything nonstop knows about one provider kind. A provider package
+// declares it in one place (its kind.go) and registers it from its init, so that a
+// new kind is one folder plus one blank import in cmd/nonstop/command/kinds.go.
 type Factory struct {
 	// Kind is the first label of the provider block: "nacos", "nginx", ...
 	Kind string
+	// Schema is the provider block as the language sees it: the slot it fits
+	// (registry or balancer), its attributes with their defaults and sensitivity,
+	// and the checks of their values. New reads its defaults from it too
+	// (Schema.WithDefaults), so that each default is written once. A Factory
+	// without a Class (a test fake handed to the executor without a
+	// configuration) adds no block to the language.
+	Schema lang.ProviderSchema
 	// New configures a provider from its block's evaluated attributes. dir is the
 	// configuration directory, against which relative paths are resolved.
 	New func(cfg Settings) (Provider, error)
@@ -55,13 +66,18 @@ var (
 	kinds   = map[string]Factory{}
 )
 
-// Register makes a provider kind available. It panics on a duplicate kind, which is
-// a programming error.
+// Register makes a provider kind available: its factory and capabilities here, its
+// schema to the language (lang.RegisterProviderKind). Call it from the provider
+// package's init. It panics on a duplicate kind or a schema the language refuses,
+// which are programming errors.
 func Register(f Factory) {
 	kindsMu.Lock()
 	defer kindsMu.Unlock()
 	if _, dup := kinds[f.Kind]; dup {
 		panic(fmt.Sprintf("providers: kind %q registered twice", f.Kind))
+	}
+	if f.Schema.Class != "" {
+		lang.RegisterProviderKind(f.Kind, f.Schema)
 	}
 	kinds[f.Kind] = f
 }
@@ -112,23 +128,20 @@ type InstanceKey struct {
 	Address string // host:port
 }
 
-// Registry is a service registry (Nacos).
+// Registry is a service registry (Nacos) that nonstop changes. Only the executor
+// holds one; the planner reads through RegistryReader.
 type Registry interface {
-	Provider
-	// Instances lists every instance of the service, disabled ones included, with one
-	// list call.
-	Instances(ctx context.Context, svc ServiceKey) ([]Instance, error)
+	RegistryReader
 	// SetInstanceEnabled enables or disables an instance, preserving its metadata.
 	SetInstanceEnabled(ctx context.Context, inst InstanceKey, enabled bool) error
 	// SetInstanceWeight sets an instance's weight, preserving its metadata.
 	SetInstanceWeight(ctx context.Context, inst InstanceKey, weight float64) error
 }
 
-// Balancer is a load balancer whose pools hold members by address.
+// Balancer is a load balancer whose pools hold members by address, which nonstop
+// changes. Only the executor holds one; the planner reads through BalancerReader.
 type Balancer interface {
-	Provider
-	// Pool lists a pool's members with one list call.
-	Pool(ctx context.Context, pool string) ([]Member, error)
+	BalancerReader
 	// SetMemberWeight sets a member's weight.
 	SetMemberWeight(ctx context.Context, pool, address string, weight int) error
 	// SetMemberState sets a member's state.
@@ -142,11 +155,10 @@ type Batcher interface {
 	Batch(ctx context.Context, fn func() error) error
 }
 
-// RouteStore materialises routes on a balancer or gateway.
+// RouteStore materialises routes on a balancer or gateway. Only the executor holds
+// one; the planner reads through RouteReader.
 type RouteStore interface {
-	Provider
-	// Routes lists the routes nonstop manages in a pool.
-	Routes(ctx context.Context, pool string) ([]Route, error)
+	RouteReader
 	// PutRoute creates or replaces a route.
 	PutRoute(ctx context.Context, route Route) error
 	// DeleteRoute removes a route by name.

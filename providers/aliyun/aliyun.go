@@ -17,17 +17,6 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-// The two kinds this package registers.
-const (
-	KindSLB = "aliyun_slb"
-	KindALB = "aliyun_alb"
-)
-
-func init() {
-	providers.Register(providers.Factory{Kind: KindSLB, New: NewSLB, Caps: providers.Capabilities{ConfirmsServing: true}})
-	providers.Register(providers.Factory{Kind: KindALB, New: NewALB, Caps: providers.Capabilities{ConfirmsServing: true}})
-}
-
 // Environment variables read when access_key_id or access_key_secret is empty, as
 // the official credentials chain does.
 const (
@@ -47,7 +36,7 @@ type settings struct {
 // endpoint (optional override, "https://host[:port]").
 func decodeSettings(kind string, s providers.Settings) (settings, error) {
 	var st settings
-	for k, v := range s.Attrs {
+	for k, v := range schema.WithDefaults(s.Attrs) {
 		var err error
 		switch k {
 		case "region":

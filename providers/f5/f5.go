@@ -16,11 +16,6 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-func init() {
-	providers.Register(providers.Factory{Kind: "f5", New: New,
-		Caps: providers.Capabilities{DrainsByState: true, ConfirmsServing: true}})
-}
-
 // requestTimeout bounds one iControl REST request when the caller's context does not.
 const requestTimeout = 30 * time.Second
 
@@ -41,16 +36,16 @@ type F5 struct {
 
 // New configures an F5 provider from its block's attributes: url (required, the
 // management address, "https://bigip.example.com"), username and password (required
-// in practice: iControl REST serves no anonymous requests), partition (default
-// "Common") and insecure_skip_verify (default false).
+// in practice: iControl REST serves no anonymous requests), partition and
+// insecure_skip_verify (defaults in the schema, kind.go).
 func New(s providers.Settings) (providers.Provider, error) {
-	f := &F5{name: s.Name, partition: "Common", logger: s.Logger, now: time.Now}
+	f := &F5{name: s.Name, logger: s.Logger, now: time.Now}
 	if f.logger == nil {
 		f.logger = hclog.NewNullLogger()
 	}
 	var rawURL string
-	insecure := false
-	for k, v := range s.Attrs {
+	var insecure bool
+	for k, v := range schema.WithDefaults(s.Attrs) {
 		var err error
 		switch k {
 		case "url":
@@ -111,7 +106,7 @@ func parseBaseURL(raw string) (*url.URL, error) {
 }
 
 // Kind returns "f5".
-func (f *F5) Kind() string { return "f5" }
+func (f *F5) Kind() string { return Kind }
 
 // Name returns the provider's name.
 func (f *F5) Name() string { return f.name }

@@ -13,11 +13,6 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-func init() {
-	providers.Register(providers.Factory{Kind: "haproxy", New: New,
-		Caps: providers.Capabilities{DrainsByState: true, HoldsRoutes: true, ConfirmsServing: true}})
-}
-
 // HAProxy is an HAProxy driven through its runtime API.
 type HAProxy struct {
 	name   string
@@ -28,15 +23,15 @@ type HAProxy struct {
 
 // New configures an HAProxy provider from its block's attributes: runtime_api
 // (required), routes_map and routes_ip_map (map files as haproxy.cfg names them,
-// needed only for routes) and timeout (per command, default "5s").
+// needed only for routes) and timeout (per command; the default is in the schema).
 func New(s providers.Settings) (providers.Provider, error) {
 	h := &HAProxy{name: s.Name, logger: s.Logger}
 	if h.logger == nil {
 		h.logger = hclog.NewNullLogger()
 	}
 	var api string
-	timeout := 5 * time.Second
-	for k, v := range s.Attrs {
+	var timeout time.Duration
+	for k, v := range schema.WithDefaults(s.Attrs) {
 		var err error
 		switch k {
 		case "runtime_api":
@@ -71,7 +66,7 @@ func New(s providers.Settings) (providers.Provider, error) {
 }
 
 // Kind returns "haproxy".
-func (h *HAProxy) Kind() string { return "haproxy" }
+func (h *HAProxy) Kind() string { return Kind }
 
 // Name returns the provider's name.
 func (h *HAProxy) Name() string { return h.name }

@@ -12,10 +12,6 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-func init() {
-	providers.Register(providers.Factory{Kind: "nacos", New: New})
-}
-
 // Nacos is a configured nacos provider.
 type Nacos struct {
 	name   string
@@ -53,7 +49,7 @@ func NewWithConfig(name string, cfg Config, logger hclog.Logger) *Nacos {
 		logger = hclog.NewNullLogger()
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
+		cfg.Timeout = defaultDuration("timeout")
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 32

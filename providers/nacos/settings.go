@@ -15,15 +15,12 @@ const (
 	FlavorPolaris = "polaris"
 )
 
-// Defaults used when an attribute is absent.
-const (
-	DefaultAddress     = "127.0.0.1:8848"
-	DefaultNamespace   = "public"
-	DefaultPropagation = 30 * time.Second
-	DefaultTimeout     = 10 * time.Second
-	// defaultPolarisPort is the port of Polaris' own HTTP API next to its Nacos port.
-	defaultPolarisPort = "8090"
-)
+// DefaultNamespace is the id of Nacos' default namespace, and the namespace
+// attribute's default. The other defaults are in the schema (kind.go).
+const DefaultNamespace = "public"
+
+// defaultPolarisPort is the port of Polaris' own HTTP API next to its Nacos port.
+const defaultPolarisPort = "8090"
 
 // Config is the decoded provider block.
 type Config struct {
@@ -45,24 +42,21 @@ type Config struct {
 }
 
 // decodeConfig reads a provider block's evaluated attributes. Missing or null
-// attributes take their defaults; unknown attributes are ignored (lang validates the
-// schema).
+// attributes take the schema's defaults; unknown attributes are ignored (lang
+// validates the schema).
 func decodeConfig(attrs map[string]cty.Value) (Config, error) {
-	c := Config{
-		Addresses:   []string{DefaultAddress},
-		Namespace:   DefaultNamespace,
-		Propagation: DefaultPropagation,
-		Flavor:      FlavorNacos,
-		Timeout:     DefaultTimeout,
-	}
+	attrs = schema.WithDefaults(attrs)
+	var c Config
 	var err error
-	if v, ok := present(attrs, "addresses"); ok {
-		if c.Addresses, err = stringList("addresses", v); err != nil {
-			return c, err
-		}
-		if len(c.Addresses) == 0 {
-			return c, fmt.Errorf("addresses must list at least one host:port")
-		}
+	v, ok := present(attrs, "addresses")
+	if !ok {
+		return c, fmt.Errorf("addresses is required")
+	}
+	if c.Addresses, err = stringList("addresses", v); err != nil {
+		return c, err
+	}
+	if len(c.Addresses) == 0 {
+		return c, fmt.Errorf("addresses must list at least one host:port")
 	}
 	for i, a := range c.Addresses {
 		a = strings.TrimPrefix(strings.TrimPrefix(a, "http://"), "https://")

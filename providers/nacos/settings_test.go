@@ -13,20 +13,21 @@ import (
 
 func TestDecodeConfig(t *testing.T) {
 	str := cty.StringVal
+	local := cty.ListVal([]cty.Value{str("127.0.0.1:8848")})
 	tests := map[string]struct {
 		attrs   map[string]cty.Value
 		want    Config
 		wantErr string
 	}{
 		"defaults": {
-			attrs: map[string]cty.Value{},
+			attrs: map[string]cty.Value{"addresses": local},
 			want: Config{Addresses: []string{"127.0.0.1:8848"}, Namespace: "public",
-				Propagation: 30 * time.Second, Flavor: "nacos", Timeout: 10 * time.Second},
+				Propagation: 30 * time.Second, Flavor: "nacos", Timeout: 5 * time.Second},
 		},
 		"null attributes take defaults": {
-			attrs: map[string]cty.Value{"namespace": cty.NullVal(cty.String), "username": cty.NullVal(cty.String)},
+			attrs: map[string]cty.Value{"addresses": local, "namespace": cty.NullVal(cty.String), "username": cty.NullVal(cty.String)},
 			want: Config{Addresses: []string{"127.0.0.1:8848"}, Namespace: "public",
-				Propagation: 30 * time.Second, Flavor: "nacos", Timeout: 10 * time.Second},
+				Propagation: 30 * time.Second, Flavor: "nacos", Timeout: 5 * time.Second},
 		},
 		"everything": {
 			attrs: map[string]cty.Value{
@@ -43,21 +44,22 @@ func TestDecodeConfig(t *testing.T) {
 				PolarisAddress: "10.0.0.1:8090", Timeout: 3 * time.Second},
 		},
 		"explicit polaris address": {
-			attrs: map[string]cty.Value{"flavor": str("polaris"), "polaris_address": str("http://127.0.0.1:9090/")},
+			attrs: map[string]cty.Value{"addresses": local, "flavor": str("polaris"), "polaris_address": str("http://127.0.0.1:9090/")},
 			want: Config{Addresses: []string{"127.0.0.1:8848"}, Namespace: "public", Propagation: 30 * time.Second,
-				Flavor: "polaris", PolarisAddress: "127.0.0.1:9090", Timeout: 10 * time.Second},
+				Flavor: "polaris", PolarisAddress: "127.0.0.1:9090", Timeout: 5 * time.Second},
 		},
 		"one address as a string": {
 			attrs: map[string]cty.Value{"addresses": str("10.0.0.9:8848")},
 			want: Config{Addresses: []string{"10.0.0.9:8848"}, Namespace: "public",
-				Propagation: 30 * time.Second, Flavor: "nacos", Timeout: 10 * time.Second},
+				Propagation: 30 * time.Second, Flavor: "nacos", Timeout: 5 * time.Second},
 		},
-		"bad flavor":        {attrs: map[string]cty.Value{"flavor": str("consul")}, wantErr: `flavor "consul" is not one of "nacos" or "polaris"`},
-		"bad duration":      {attrs: map[string]cty.Value{"propagation": str("soon")}, wantErr: `propagation "soon" is not a positive duration like "30s" or "5m"`},
+		"bad flavor":        {attrs: map[string]cty.Value{"addresses": local, "flavor": str("consul")}, wantErr: `flavor "consul" is not one of "nacos" or "polaris"`},
+		"bad duration":      {attrs: map[string]cty.Value{"addresses": local, "propagation": str("soon")}, wantErr: `propagation "soon" is not a positive duration like "30s" or "5m"`},
 		"bad address":       {attrs: map[string]cty.Value{"addresses": cty.ListVal([]cty.Value{str("nacos")})}, wantErr: `addresses[0] "nacos" is not host:port`},
 		"no addresses":      {attrs: map[string]cty.Value{"addresses": cty.ListValEmpty(cty.String)}, wantErr: "addresses must list at least one host:port"},
-		"password alone":    {attrs: map[string]cty.Value{"password": str("pw")}, wantErr: "password is set but username is not"},
-		"namespace not str": {attrs: map[string]cty.Value{"namespace": cty.True}, wantErr: "namespace must be a string, not bool"},
+		"addresses absent":  {attrs: map[string]cty.Value{}, wantErr: "addresses is required"},
+		"password alone":    {attrs: map[string]cty.Value{"addresses": local, "password": str("pw")}, wantErr: "password is set but username is not"},
+		"namespace not str": {attrs: map[string]cty.Value{"addresses": local, "namespace": cty.True}, wantErr: "namespace must be a string, not bool"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -80,7 +82,8 @@ func TestDecodeConfig(t *testing.T) {
 
 // TestNewNamesTheProvider checks that a bad block's error names the provider.
 func TestNewNamesTheProvider(t *testing.T) {
-	_, err := New(providers.Settings{Name: "prod", Attrs: map[string]cty.Value{"flavor": cty.StringVal("x")}})
+	_, err := New(providers.Settings{Name: "prod", Attrs: map[string]cty.Value{
+		"addresses": cty.ListVal([]cty.Value{cty.StringVal("127.0.0.1:8848")}), "flavor": cty.StringVal("x")}})
 	if err == nil || err.Error() != `nacos.prod: flavor "x" is not one of "nacos" or "polaris"` {
 		t.Fatalf("error = %v", err)
 	}

@@ -12,10 +12,6 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-func init() {
-	providers.Register(providers.Factory{Kind: "nginx", New: New, Caps: providers.Capabilities{HoldsRoutes: true}})
-}
-
 // Nginx is an nginx whose upstreams nonstop owns through one file.
 type Nginx struct {
 	name   string
@@ -33,19 +29,14 @@ type Nginx struct {
 }
 
 // New configures an nginx provider from its block's attributes: upstreams_file
-// (required; relative to the configuration directory), test and reload (commands,
-// default ["nginx", "-t"] and ["nginx", "-s", "reload"]).
+// (required; relative to the configuration directory), test and reload (commands;
+// defaults in the schema: ["nginx", "-t"] and ["nginx", "-s", "reload"]).
 func New(s providers.Settings) (providers.Provider, error) {
-	n := &Nginx{
-		name:   s.Name,
-		test:   []string{"nginx", "-t"},
-		reload: []string{"nginx", "-s", "reload"},
-		logger: s.Logger,
-	}
+	n := &Nginx{name: s.Name, logger: s.Logger}
 	if n.logger == nil {
 		n.logger = hclog.NewNullLogger()
 	}
-	for k, v := range s.Attrs {
+	for k, v := range schema.WithDefaults(s.Attrs) {
 		var err error
 		switch k {
 		case "upstreams_file":
@@ -71,7 +62,7 @@ func New(s providers.Settings) (providers.Provider, error) {
 }
 
 // Kind returns "nginx".
-func (n *Nginx) Kind() string { return "nginx" }
+func (n *Nginx) Kind() string { return Kind }
 
 // Name returns the provider's name.
 func (n *Nginx) Name() string { return n.name }
