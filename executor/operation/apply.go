@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +72,11 @@ func (x *op) apply(ctx context.Context, r *Result) {
 	}
 	if st.Journal != nil {
 		x.view.Interrupted(st.Journal)
+		if x.diagnostics(settleDeploys(ctx, x.cfg, st.Journal, 250*time.Millisecond)) {
+			r.Err = ErrDiagnostics
+			return
+		}
+		noteRecovery(st, x.cfg)
 		closeInterrupted(st)
 		if err := b.Save(ctx, st); err != nil {
 			r.Err = fmt.Errorf("cannot record the interrupted apply: %w", err)
@@ -87,6 +94,18 @@ func (x *op) apply(ctx context.Context, r *Result) {
 	}
 	if ok {
 		x.execute(ctx, r, b, st, commit)
+		return
+	}
+	if r.NoChanges && len(st.Recovery) > 0 {
+		// Nothing to do: the services are converged, nothing is owed any more.
+		names := x.o.Targets
+		if len(names) == 0 {
+			names = slices.Collect(maps.Keys(st.Recovery))
+		}
+		clearRecovery(st, names)
+		if err := b.Save(ctx, st); err != nil {
+			r.Err = fmt.Errorf("%w: %v", ErrStateNotSaved, err)
+		}
 	}
 }
 
@@ -98,7 +117,7 @@ func (x *op) planAndApprove(ctx context.Context, r *Result, st *state.State, com
 		r.Err = ErrDiagnostics
 		return false
 	}
-	p, ds := x.makePlan(live, commit, st.Deployed)
+	p, ds := x.makePlan(live, commit, st.Deployed, recoveryOptions(st))
 	if x.diagnostics(ds) || p == nil {
 		r.Err = ErrDiagnostics
 		return false

@@ -70,6 +70,9 @@ func recordResult(st *state.State, cfg *lang.Config, res *executor.Result, runEr
 				delete(st.Deployed[name], addr)
 			}
 			result[name] = releaseResult(sr.Outcome, interrupted)
+			if sr.Outcome == executor.OutcomeApplied && !interrupted {
+				clearRecovery(st, []string{name})
+			}
 		}
 	}
 	ids := map[string]bool{}

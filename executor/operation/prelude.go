@@ -180,9 +180,13 @@ func Plan(ctx context.Context, o Options) (*planner.Plan, diags.Diagnostics) {
 	commit := commitOf(x.cfg, x.dir)
 	log := x.log.Named("plan")
 	log.Debug("planning", "targets", len(o.Targets), "commit", commit)
-	known, kds := x.deployedVersions(ctx)
+	st, kds := x.readState(ctx)
 	ds = ds.Append(kds)
-	p, pds := x.makePlan(live, commit, known)
+	var known map[string]map[string]string
+	if st != nil {
+		known = st.Deployed
+	}
+	p, pds := x.makePlan(live, commit, known, recoveryOptions(st))
 	ds = ds.Append(pds)
 	if p != nil {
 		log.Debug("plan made", "changes", len(p.Changes), "steps", len(p.Steps))
@@ -192,18 +196,19 @@ func Plan(ctx context.Context, o Options) (*planner.Plan, diags.Diagnostics) {
 
 // makePlan plans against live and records in the plan the live values it was
 // made from.
-func (x *op) makePlan(live *planner.Live, commit string, known map[string]map[string]string) (*planner.Plan, diags.Diagnostics) {
-	p, ds := planner.MakePlan(x.cfg, live, planner.Options{Targets: x.o.Targets, Commit: commit, KnownVersions: known})
+func (x *op) makePlan(live *planner.Live, commit string, known map[string]map[string]string, rec map[string]planner.Recovery) (*planner.Plan, diags.Diagnostics) {
+	p, ds := planner.MakePlan(x.cfg, live, planner.Options{Targets: x.o.Targets, Commit: commit, KnownVersions: known, Recovery: rec})
 	if p != nil {
 		p.RecordPrior(live)
 	}
 	return p, ds
 }
 
-// deployedVersions reads, without the lock, the versions nonstop last deployed per
-// instance, so that plan sees what apply will see where the registry hides a
-// version.
-func (x *op) deployedVersions(ctx context.Context) (map[string]map[string]string, diags.Diagnostics) {
+// readState reads, without the lock, the versions nonstop last deployed per
+// instance and what interrupted applies left unproven, so that plan sees what
+// apply will see. An interrupted journal still in the state is folded in as
+// apply would fold it.
+func (x *op) readState(ctx context.Context) (*state.State, diags.Diagnostics) {
 	b, err := OpenBackend(x.cfg, x.dir)
 	if err != nil {
 		return nil, diags.Diagnostics{diags.Sourceless(diags.Warning, "State not read",
@@ -215,5 +220,6 @@ func (x *op) deployedVersions(ctx context.Context) (map[string]map[string]string
 		return nil, diags.Diagnostics{diags.Sourceless(diags.Warning, "State not read",
 			fmt.Sprintf("nonstop could not read its state to learn the versions it last deployed: %v", err))}
 	}
-	return st.Deployed, nil
+	noteRecovery(st, x.cfg)
+	return st, nil
 }
