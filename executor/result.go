@@ -1,7 +1,6 @@
 package executor
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -153,14 +152,13 @@ func outcome(s *ServiceResult) Outcome {
 	return OutcomeRolledBack
 }
 
-// rollbackJournalError returns the first journal failure hit by a rollback.
+// rollbackJournalError returns the first journal or lock failure hit by a rollback.
 func (x *execution) rollbackJournalError() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, name := range x.order {
-		var jerr *journalError
-		if err := x.services[name].rollbackErr; errors.As(err, &jerr) {
-			return jerr
+		if err := x.services[name].rollbackErr; aborts(err) {
+			return err
 		}
 	}
 	return nil

@@ -45,6 +45,10 @@ type Runner struct {
 	PollInterval time.Duration
 	// Now returns the time stamped on events and journal entries; nil means time.Now.
 	Now func() time.Time
+	// Fence, when set, is called before every step and every rollback step; an
+	// error (the state lock was lost: force-unlocked, its session gone) aborts
+	// the apply before it writes to any live system again.
+	Fence func(ctx context.Context) error
 }
 
 // StepError is the failure of one step.
@@ -68,6 +72,22 @@ type journalError struct{ err error }
 
 func (e *journalError) Error() string { return "cannot write the apply journal: " + e.err.Error() }
 func (e *journalError) Unwrap() error { return e.err }
+
+// fenceError marks a lost state lock, which aborts the apply.
+type fenceError struct{ err error }
+
+func (e *fenceError) Error() string {
+	return "the state lock was lost, so this apply stops before its next write: " + e.err.Error()
+}
+func (e *fenceError) Unwrap() error { return e.err }
+
+// aborts reports whether err stops the whole apply (journal or lock lost) rather
+// than failing one service.
+func aborts(err error) bool {
+	var jerr *journalError
+	var ferr *fenceError
+	return errors.As(err, &jerr) || errors.As(err, &ferr)
+}
 
 // Apply runs the plan's steps and, for services that fail, their on_failure policy.
 // It returns a Result in every case where steps were attempted; the error is nil only

@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -147,7 +146,6 @@ func (x *execution) runGraph(ctx context.Context, g *graph) {
 			st := &g.steps[d.index]
 			sr := x.services[st.Service]
 			sr.running--
-			var jerr *journalError
 			switch {
 			case d.err == nil:
 				status[d.index] = statusDone
@@ -156,7 +154,7 @@ func (x *execution) runGraph(ctx context.Context, g *graph) {
 						ready = insertSorted(ready, j)
 					}
 				}
-			case errors.As(d.err, &jerr):
+			case aborts(d.err):
 				status[d.index] = statusFailed
 				if x.abortErr == nil {
 					x.abortErr = d.err
@@ -184,6 +182,13 @@ func insertSorted(s []int, v int) []int {
 // runOne journals, runs and reports one step. Rollback steps are marked so that a
 // redeploy does not count as touching an instance.
 func (x *execution) runOne(ctx context.Context, st *planner.Step, sr *serviceRun, rollback bool) error {
+	if x.r.Fence != nil {
+		if err := x.r.Fence(ctx); err != nil {
+			x.em.emit(Event{Level: LevelError, Type: EventStepErrored, Step: st, Service: st.Service,
+				Message: describe(st) + ": not started: the state lock was lost", Error: err.Error()})
+			return &fenceError{err}
+		}
+	}
 	start := x.now()
 	if err := x.record(ctx, st, JournalStart, ""); err != nil {
 		return err

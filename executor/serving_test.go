@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -134,5 +135,32 @@ func TestWaitServing(t *testing.T) {
 	want := "the balancer does not report nginx.edge/order_backend/" + b + " (state ready, weight 1, health down: DOWN 0/2) serving within 300ms"
 	if got := res.Services["order-service"].Error; !strings.Contains(got, want) {
 		t.Errorf("error %q\nwant it to contain %q", got, want)
+	}
+}
+
+// TestFenceStopsBeforeTheNextWrite loses the lock after the first step: the apply
+// stops before the second writes anything, and says why.
+func TestFenceStopsBeforeTheNextWrite(t *testing.T) {
+	rl := newRelease(t, releaseOptions{})
+	a, b := rl.addrs[0], rl.addrs[1]
+	r := rl.runner()
+	calls := 0
+	r.Fence = func(context.Context) error {
+		if calls++; calls > 1 {
+			return errors.New("lock abc was force-unlocked")
+		}
+		return nil
+	}
+	zero := 0
+	steps := []planner.Step{
+		{ID: "s.1", Kind: planner.BalancerSetWeight, Service: "order-service", Args: planner.StepArgs{Provider: "nginx.edge", Pool: "order_backend", Address: a, Weight: &zero}},
+		{ID: "s.2", Kind: planner.BalancerSetWeight, Service: "order-service", After: []string{"s.1"}, Args: planner.StepArgs{Provider: "nginx.edge", Pool: "order_backend", Address: b, Weight: &zero}},
+	}
+	_, err := r.Apply(context.Background(), &planner.Plan{Steps: steps})
+	if err == nil || !strings.Contains(err.Error(), "the state lock was lost") || !strings.Contains(err.Error(), "force-unlocked") {
+		t.Fatalf("apply error %v, want the lost lock", err)
+	}
+	if got := rl.log.list(); len(got) != 1 || !strings.Contains(got[0], a) {
+		t.Errorf("writes %v, want only the first step's", got)
 	}
 }
