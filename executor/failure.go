@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -65,13 +66,17 @@ func (x *execution) handleFailure(ctx context.Context, sr *serviceRun) {
 	}
 }
 
-// runRollback runs the units in order and stops at the first failure; the touched
-// instances of that unit and of every later unit are reported as not restored. A
-// redeploy unit's steps are built from the live state just before it runs.
+// runRollback runs the units in order. A unit stops at its first failed step
+// (its later steps depend on it), and that unit's instance is reported as not
+// restored, but the other units still run: a rollback skips nothing it can still
+// do. Their own guards (othersServing) keep every drain safe. A lost journal or
+// lock stops everything. A redeploy unit's steps are built from the live state
+// just before it runs. The error joins every unit's failure.
 func (x *execution) runRollback(ctx context.Context, sr *serviceRun, svc *lang.Service, units []rbUnit) error {
 	prop, drainBound := x.rollbackWaits(svc)
 	n := 0
-	for i, u := range units {
+	var errs []error
+	for _, u := range units {
 		var err error
 		if u.dep != nil {
 			u.steps, err = x.liveRedeploySteps(ctx, sr, *u.dep, prop, drainBound)
@@ -83,18 +88,22 @@ func (x *execution) runRollback(ctx context.Context, sr *serviceRun, svc *lang.S
 			numberRollback(sr.name, u.steps, &n)
 			err = x.runUnit(ctx, sr, u)
 		}
-		if err != nil {
-			x.mu.Lock()
-			for _, later := range units[i:] {
-				if later.address != "" {
-					sr.notRestored = append(sr.notRestored, later.address+" (rollback stopped)")
-				}
-			}
-			x.mu.Unlock()
-			return err
+		if err == nil {
+			continue
+		}
+		errs = append(errs, err)
+		what := "traffic back on the instances at the old version"
+		if u.address != "" {
+			what = u.address
+		}
+		x.mu.Lock()
+		sr.notRestored = append(sr.notRestored, fmt.Sprintf("%s (%v)", what, err))
+		x.mu.Unlock()
+		if aborts(err) || ctx.Err() != nil {
+			return errors.Join(errs...)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // runUnit runs one unit's steps in order. Consecutive balancer writes to the same

@@ -291,3 +291,35 @@ func TestSwitchIsBatchedAndRolledBack(t *testing.T) {
 		t.Errorf("outcome %s, b at %s; want rolled_back with b at 1.0.0", s.Outcome, rl.version(b))
 	}
 }
+
+// TestRollbackGoesOnAfterAFailedUnit fails the release at c and the rollback's
+// redeploy of a (which runs before b's): b and c are still brought back, a is
+// reported as not restored.
+func TestRollbackGoesOnAfterAFailedUnit(t *testing.T) {
+	rl := newRelease(t, releaseOptions{instances: 3})
+	a, b, c := rl.addrs[0], rl.addrs[1], rl.addrs[2]
+	rl.failHealth(c, "2.0.0")
+	rl.failHealth(a, "1.0.0") // the old version does not come back on a
+	first := unit("1", a, "a", ms(10))
+	second := unit("2", b, "b", ms(10), first[len(first)-1].ID)
+	steps := append(append(first, second...), unit("3", c, "c", ms(10), second[len(second)-1].ID)...)
+	res, err := rl.runner().Apply(context.Background(), &planner.Plan{Steps: steps})
+	if err == nil {
+		t.Fatal("apply with a failing health check succeeded")
+	}
+	s := res.Services["order-service"]
+	if s.Outcome != OutcomeRollbackFailed {
+		t.Errorf("outcome %s, want %s", s.Outcome, OutcomeRollbackFailed)
+	}
+	for _, addr := range []string{b, c} {
+		if v := rl.version(addr); v != "1.0.0" {
+			t.Errorf("%s runs %q after the rollback, want 1.0.0: a failed unit must not stop the others", addr, v)
+		}
+	}
+	if len(s.NotRestored) != 1 || !strings.HasPrefix(s.NotRestored[0], a+" (") {
+		t.Errorf("not restored %q, want only %s with why", s.NotRestored, a)
+	}
+	if !strings.Contains(s.RollbackError, "health check") {
+		t.Errorf("rollback error %q, want a's failed health check", s.RollbackError)
+	}
+}
