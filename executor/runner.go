@@ -34,8 +34,12 @@ type Runner struct {
 	Events EventSink
 	// Logger receives deploy output and diagnostics; nil discards them.
 	Logger hclog.Logger
-	// Parallelism bounds the plan steps running at once; zero means DefaultParallelism.
+	// Parallelism bounds the writes to each provider and the deploys running at
+	// once; zero means DefaultParallelism. Steps that only wait are not bounded.
 	Parallelism int
+	// PerHostDeploys bounds the deploys running at once on one host; zero means
+	// DefaultPerHostDeploys.
+	PerHostDeploys int
 	// HTTPClient makes health, verify and analysis requests; nil means a default client.
 	HTTPClient *http.Client
 	// Resume delivers the ids of pause steps resumed by `nonstop resume`.

@@ -84,15 +84,20 @@ type stepDone struct {
 	err   error
 }
 
-// runGraph runs the steps in dependency order, at most Parallelism at once, ready
-// steps in plan order. A failed step stops new steps of its service; once the
+// runGraph runs the steps in dependency order, ready steps in plan order, as
+// their slots allow (see slots: Parallelism writes per provider and deploys at
+// once, PerHostDeploys per host; waiting steps hold none). A failed step stops new steps of its service; once the
 // service has nothing running its on_failure policy runs in the background. A
 // journal failure or a cancelled ctx stops all new work.
 func (x *execution) runGraph(ctx context.Context, g *graph) {
-	par := x.r.Parallelism
+	par, perHost := x.r.Parallelism, x.r.PerHostDeploys
 	if par <= 0 {
 		par = DefaultParallelism
 	}
+	if perHost <= 0 {
+		perHost = DefaultPerHostDeploys
+	}
+	slots := newSlots(par, perHost)
 	status := make([]stepStatus, len(g.steps))
 	x.statuses = status
 	left := append([]int(nil), g.deps...)
@@ -111,7 +116,7 @@ func (x *execution) runGraph(ctx context.Context, g *graph) {
 			kept := ready[:0]
 			for _, i := range ready {
 				sr := x.services[g.steps[i].Service]
-				if running >= par || sr.failed {
+				if sr.failed || !slots.take(&g.steps[i]) {
 					kept = append(kept, i)
 					continue
 				}
@@ -144,6 +149,7 @@ func (x *execution) runGraph(ctx context.Context, g *graph) {
 		case d := <-done:
 			running--
 			st := &g.steps[d.index]
+			slots.give(st)
 			sr := x.services[st.Service]
 			sr.running--
 			switch {

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -91,8 +92,9 @@ func TestApplyHonoursAfterAndParallelism(t *testing.T) {
 		c := &concurrency{started: map[string]time.Time{}, ended: map[string]time.Time{}}
 		r := &Runner{Config: bareConfig("s1", "s2"), Events: c, Parallelism: par}
 		res := mustApply(t, r, &planner.Plan{Steps: steps})
-		if c.max != par {
-			t.Errorf("parallelism %d: at most %d steps ran at once, want exactly %d", par, c.max, par)
+		// Waiting is free: every ready pause runs, whatever the parallelism.
+		if c.max != 5 {
+			t.Errorf("parallelism %d: at most %d waiting steps ran at once, want all 5 that were ready", par, c.max)
 		}
 		for _, st := range steps {
 			for _, dep := range st.After {
@@ -104,6 +106,81 @@ func TestApplyHonoursAfterAndParallelism(t *testing.T) {
 		if res.Failed() {
 			t.Errorf("parallelism %d: %s", par, res.Summary())
 		}
+	}
+}
+
+// slowLB is a balancer whose writes take 20ms; it records the most writes it
+// served at once.
+type slowLB struct {
+	name string
+	mu   sync.Mutex
+	now  int
+	max  int
+}
+
+func (b *slowLB) Kind() string { return "nginx" }
+func (b *slowLB) Name() string { return b.name }
+func (b *slowLB) Pool(context.Context, string) ([]providers.Member, error) {
+	return []providers.Member{{Address: "127.0.0.1:1", Weight: 1, State: providers.StateReady}}, nil
+}
+func (b *slowLB) write() error {
+	b.mu.Lock()
+	b.now++
+	b.max = max(b.max, b.now)
+	b.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	b.mu.Lock()
+	b.now--
+	b.mu.Unlock()
+	return nil
+}
+func (b *slowLB) SetMemberWeight(context.Context, string, string, int) error { return b.write() }
+func (b *slowLB) SetMemberState(context.Context, string, string, providers.MemberState) error {
+	return b.write()
+}
+
+// TestWritesAreBoundedPerProvider runs eight services' writes at once: each
+// provider receives at most Parallelism writes at a time, and two providers are
+// bounded apart.
+func TestWritesAreBoundedPerProvider(t *testing.T) {
+	one, two := &slowLB{name: "one"}, &slowLB{name: "two"}
+	var steps []planner.Step
+	var names []string
+	for i := range 8 {
+		svc := fmt.Sprintf("s%d", i)
+		names = append(names, svc)
+		prov := []string{"nginx.one", "nginx.two"}[i%2]
+		steps = append(steps, step(svc+".1", planner.BalancerSetWeight, svc,
+			planner.StepArgs{Provider: prov, Pool: "p", Address: "127.0.0.1:1", Weight: intp(1)}))
+	}
+	r := &Runner{Config: bareConfig(names...), Parallelism: 2, Providers: map[lang.ProviderRef]providers.Provider{
+		{Kind: "nginx", Name: "one"}: one, {Kind: "nginx", Name: "two"}: two}}
+	mustApply(t, r, &planner.Plan{Steps: steps})
+	if one.max != 2 || two.max != 2 {
+		t.Errorf("most concurrent writes: %d on one, %d on two; want 2 on each (parallelism 2 per provider)", one.max, two.max)
+	}
+}
+
+func TestDeploySlotsPerHost(t *testing.T) {
+	s := newSlots(10, 2)
+	dep := func(addr string) *planner.Step {
+		return &planner.Step{Kind: planner.Deploy, Args: planner.StepArgs{Address: addr}}
+	}
+	if !s.take(dep("10.0.0.1:80")) || !s.take(dep("10.0.0.1:81")) {
+		t.Fatal("two deploys on one host did not start")
+	}
+	if s.take(dep("10.0.0.1:82")) {
+		t.Error("a third deploy on the same host started, want it to wait (per-host bound 2)")
+	}
+	if !s.take(dep("10.0.0.2:80")) {
+		t.Error("a deploy on another host waited")
+	}
+	s.give(dep("10.0.0.1:80"))
+	if !s.take(dep("10.0.0.1:82")) {
+		t.Error("the deploy did not start once a slot of its host was free")
+	}
+	if !s.take(&planner.Step{Kind: planner.WaitPropagation}) {
+		t.Error("a wait needs no slot")
 	}
 }
 
