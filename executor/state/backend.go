@@ -38,6 +38,14 @@ type Backend interface {
 	// AppendJournal adds e to the journal started by the last Save, durably,
 	// before it returns. It needs the lock.
 	AppendJournal(ctx context.Context, e JournalEntry) error
+	// CheckLock reports whether the lock this Backend took is still its own:
+	// nil when it is, an error wrapping ErrLockLost when it was broken
+	// (force-unlocked, its database session ended, its lock file replaced),
+	// ErrNotLocked when this Backend holds none, and another error when it
+	// cannot tell in time. It is cheap enough to call before every step of an
+	// apply (a few file system calls, or one round trip to the database), and
+	// bounded like every call of a Backend.
+	CheckLock(ctx context.Context) error
 	// Close releases the lock if held and frees the backend's resources.
 	Close() error
 }
@@ -45,6 +53,12 @@ type Backend interface {
 var (
 	// ErrNotLocked is returned by Save and AppendJournal called without the lock.
 	ErrNotLocked = errors.New("the state lock is not held")
+	// ErrLockLost is returned by CheckLock, Save, AppendJournal and Unlock when
+	// the lock this Backend took was taken from it: the postgres session that
+	// held it ended (force-unlock, a restarted database, a cut connection), or
+	// the local lock file or its lock info were replaced. Whoever holds the
+	// lock now may be writing; the holder that lost it must stop writing.
+	ErrLockLost = errors.New("the state lock is no longer held by this process")
 	// ErrStale is returned by Save when the stored state changed since s was loaded.
 	ErrStale = errors.New("state changed since it was loaded")
 	// ErrNoJournal is returned by AppendJournal when no journal was started.

@@ -22,6 +22,8 @@ func TestConformance(t *testing.T) {
 		"SerialAndStaleness": testSerialAndStaleness,
 		"Journal":            testJournal,
 		"History":            testHistory,
+		"CheckLock":          testCheckLock,
+		"ManyLockers":        testManyLockers,
 	}
 	for _, kind := range backendKinds {
 		t.Run(kind.name, func(t *testing.T) {

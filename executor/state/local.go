@@ -153,10 +153,14 @@ func (b *Local) unlockLocked(id string) error {
 	if id != b.lockID {
 		return fmt.Errorf("lock ID %q does not match the held lock %q", id, b.lockID)
 	}
-	// lock.json goes first, while the flock still keeps others out.
-	errInfo := os.Remove(b.path(localLockInfo))
-	if errors.Is(errInfo, os.ErrNotExist) {
-		errInfo = nil
+	// lock.json goes first, while the flock still keeps others out; only our
+	// own: a lock.json naming another lock is not ours to remove.
+	errInfo := b.verifyLocked()
+	if errInfo == nil {
+		errInfo = os.Remove(b.path(localLockInfo))
+		if errors.Is(errInfo, os.ErrNotExist) {
+			errInfo = nil
+		}
 	}
 	if b.journal != nil {
 		b.journal.Close()
@@ -165,6 +169,55 @@ func (b *Local) unlockLocked(id string) error {
 	errClose := b.lockFile.Close()
 	b.lockFile, b.lockID, b.journal, b.journalApply = nil, "", nil, ""
 	return errors.Join(errInfo, errClose)
+}
+
+// CheckLock reports whether this backend still holds its lock: the lock file
+// at the state directory's path is still the one it flocked, and lock.json
+// still names its lock. A flock cannot be taken from a running holder, but the
+// files can be removed or replaced under it (a deleted state directory, a lock
+// file recreated by hand), and then another process can lock the new file.
+func (b *Local) CheckLock(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lockFile == nil {
+		return fmt.Errorf("check the state lock: %w", ErrNotLocked)
+	}
+	return b.verifyLocked()
+}
+
+// verifyLocked checks, for a backend holding the flock, that its lock file and
+// lock.json are still in place; an error wraps ErrLockLost. b.mu is held.
+func (b *Local) verifyLocked() error {
+	path := b.path(localLockFile)
+	held, err := b.lockFile.Stat()
+	if err != nil {
+		return fmt.Errorf("%w: cannot stat the lock file %s: %v", ErrLockLost, path, err)
+	}
+	now, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%w: the lock file %s was removed", ErrLockLost, path)
+	case err != nil:
+		return fmt.Errorf("%w: cannot stat the lock file %s: %v", ErrLockLost, path, err)
+	case !os.SameFile(held, now):
+		return fmt.Errorf("%w: the lock file %s was replaced by another file", ErrLockLost, path)
+	}
+	info := b.path(localLockInfo)
+	data, err := os.ReadFile(info)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: the lock info %s was removed", ErrLockLost, info)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: cannot read the lock info %s: %v", ErrLockLost, info, err)
+	}
+	var li LockInfo
+	if err := json.Unmarshal(data, &li); err != nil {
+		return fmt.Errorf("%w: the lock info %s was overwritten: %v", ErrLockLost, info, err)
+	}
+	if li.ID != b.lockID {
+		return fmt.Errorf("%w: the lock info %s now names lock %s (%s, %s), not %s", ErrLockLost, info, li.ID, li.Who, li.Operation, b.lockID)
+	}
+	return nil
 }
 
 // ForceUnlock removes lock.json when its ID is id and no live process holds

@@ -104,6 +104,9 @@ func (b *Local) Save(ctx context.Context, s *State) error {
 	if b.lockFile == nil {
 		return fmt.Errorf("save state: %w", ErrNotLocked)
 	}
+	if err := b.verifyLocked(); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
 	stored, storedData, err := b.readState()
 	if err != nil {
 		return err
@@ -172,6 +175,9 @@ func (b *Local) AppendJournal(ctx context.Context, e JournalEntry) error {
 	defer b.mu.Unlock()
 	if b.lockFile == nil {
 		return fmt.Errorf("append to journal: %w", ErrNotLocked)
+	}
+	if err := b.verifyLocked(); err != nil {
+		return fmt.Errorf("append to journal: %w", err)
 	}
 	if b.journalApply == "" {
 		return ErrNoJournal

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,9 +23,24 @@ import (
 // same database. The second key is derived from the workspace name.
 const advisoryNamespace int32 = 0x6e6f6e73
 
-// ErrLockLost is returned when the connection holding a postgres lock has gone:
-// the server released the lock with the session.
-var ErrLockLost = errors.New("the database connection holding the state lock was lost, and the lock with it")
+// Bounds of every call to the state database, unless the DSN sets its own
+// connect_timeout (seconds, as libpq reads it) or statement_timeout (as
+// PostgreSQL reads it: milliseconds, or a number with a unit such as "5s").
+const (
+	// defaultConnectTimeout bounds connecting: TCP, TLS, authentication.
+	defaultConnectTimeout = 10 * time.Second
+	// defaultStatementTimeout bounds each call's statements (a Load, a Save, a
+	// journal append, one try of the lock), on the client: a server that
+	// accepted the connection and then stopped answering cannot hang nonstop.
+	defaultStatementTimeout = 30 * time.Second
+)
+
+// The session's TCP keepalive settings, so that the server notices within
+// about half a minute that a lock holder's connection was cut, and releases
+// its lock, instead of after the operating system's two hours.
+var keepaliveSettings = `SELECT set_config('tcp_keepalives_idle', '15', false),
+	set_config('tcp_keepalives_interval', '5', false),
+	set_config('tcp_keepalives_count', '3', false)`
 
 // Postgres keeps state in a PostgreSQL database, one row per workspace in
 // nonstop_state, with the journal in nonstop_journal and the holder's lock info
@@ -37,6 +53,8 @@ type Postgres struct {
 	workspace string
 	key       int32  // second advisory lock key
 	where     string // for lock info and messages; holds no password
+	// stmtTimeout bounds the statements of one call (see defaultStatementTimeout).
+	stmtTimeout time.Duration
 
 	mu           sync.Mutex
 	conn         *pgx.Conn
@@ -77,20 +95,83 @@ func NewPostgres(dsn, workspace string) (*Postgres, error) {
 		// The parse error may quote the DSN, password included.
 		return nil, fmt.Errorf("state \"postgres\": the dsn is not a valid PostgreSQL connection string")
 	}
+	if config.ConnectTimeout <= 0 {
+		config.ConnectTimeout = defaultConnectTimeout
+	}
+	stmtTimeout := defaultStatementTimeout
+	if v, ok := config.RuntimeParams["statement_timeout"]; ok {
+		// The server gets it too, as a setting of the session.
+		d, ok := pgDuration(v)
+		if !ok {
+			return nil, fmt.Errorf("state \"postgres\": the dsn's statement_timeout %q is not a duration such as 30000 (milliseconds) or \"30s\"", v)
+		}
+		if d > 0 {
+			stmtTimeout = d
+		}
+	}
 	// A cancelled context cancels the running statement but keeps the
-	// connection, and with it the lock.
+	// connection, and with it the lock; a server that does not answer the
+	// cancel request within the delay loses the connection.
+	delay := min(5*time.Second, stmtTimeout)
 	config.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 5 * time.Second}
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: delay}
 	}
 	h := fnv.New32a()
 	h.Write([]byte(workspace))
 	return &Postgres{
-		config:    config,
-		workspace: workspace,
-		key:       int32(h.Sum32() & 0x7fffffff),
+		config:      config,
+		workspace:   workspace,
+		key:         int32(h.Sum32() & 0x7fffffff),
+		stmtTimeout: stmtTimeout,
 		where: fmt.Sprintf("postgres://%s/%s workspace %q",
 			net.JoinHostPort(config.Host, strconv.Itoa(int(config.Port))), config.Database, workspace),
 	}, nil
+}
+
+// pgDuration reads a PostgreSQL time setting: a whole number of milliseconds,
+// or a number followed by us, ms, s, min, h or d.
+func pgDuration(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	i := strings.IndexFunc(v, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := v, "ms"
+	if i >= 0 {
+		num, unit = v[:i], strings.TrimSpace(v[i:])
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	units := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second,
+		"min": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
+	u, ok := units[unit]
+	if err != nil || !ok || f < 0 {
+		return 0, false
+	}
+	return time.Duration(f * float64(u)), true
+}
+
+// Bounds returns how long connecting and one call's statements may take.
+func (b *Postgres) Bounds() (connect, statements time.Duration) {
+	return b.config.ConnectTimeout, b.stmtTimeout
+}
+
+// bounded returns ctx limited to the statement timeout, for one call.
+func (b *Postgres) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, b.stmtTimeout)
+}
+
+// timedOut names the bound in err when bctx, made by bounded from ctx, ran
+// out while ctx did not: the database did not answer in time.
+func (b *Postgres) timedOut(ctx, bctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || bctx.Err() == nil || errors.Is(err, ErrLockLost) {
+		return err
+	}
+	return fmt.Errorf("the state database %s did not answer within %s (statement_timeout): %w", b.where, b.stmtTimeout, err)
+}
+
+// lostSession is the error of a lock whose database session ended.
+func (b *Postgres) lostSession(err error) error {
+	if err == nil {
+		return fmt.Errorf("%w: the database session that held it at %s has ended (force-unlocked, the database restarted or the connection was cut)", ErrLockLost, b.where)
+	}
+	return fmt.Errorf("%w: the database session that held it at %s has ended (force-unlocked, the database restarted or the connection was cut): %v", ErrLockLost, b.where, err)
 }
 
 // Workspace returns the workspace this backend keeps state for.
@@ -104,11 +185,22 @@ func (b *Postgres) connect(ctx context.Context) (*pgx.Conn, error) {
 		return b.conn, nil
 	}
 	if b.lockID != "" {
-		return nil, ErrLockLost
+		return nil, b.lostSession(nil)
 	}
 	conn, err := pgx.ConnectConfig(ctx, b.config)
 	if err != nil {
+		if ctx.Err() == nil && (pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded)) {
+			return nil, fmt.Errorf("connect to state database %s: no answer within %s (connect_timeout): %w", b.where, b.config.ConnectTimeout, err)
+		}
 		return nil, fmt.Errorf("connect to state database %s: %w", b.where, err)
+	}
+	// Best effort: a server or pooler that refuses these settings still
+	// serves the connection; one that does not answer does not.
+	if _, err := conn.Exec(ctx, keepaliveSettings); err != nil && ctx.Err() != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn.Close(cctx)
+		cancel()
+		return nil, fmt.Errorf("first statement after connecting: %w", err)
 	}
 	b.conn = conn
 	if !b.schemaReady {
@@ -120,11 +212,11 @@ func (b *Postgres) connect(ctx context.Context) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// detached returns a context that outlives ctx's cancellation by up to 30
-// seconds, for the statements that must finish once started: recording a taken
-// lock, releasing it.
-func detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+// detached returns a context that outlives ctx's cancellation by up to the
+// statement timeout, for the statements that must finish once started:
+// recording a taken lock, releasing it.
+func (b *Postgres) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), b.stmtTimeout)
 }
 
 // schema creates nonstop's tables; a transaction-level advisory lock keeps
@@ -172,9 +264,11 @@ func (b *Postgres) Lock(ctx context.Context, info *LockInfo) (string, error) {
 	}
 	li := prepareLockInfo(info, b.where)
 	var holder *LockInfo
+	var cutShort error
 	err := pollLock(ctx, func() (bool, *LockInfo, error) {
 		ok, h, err := b.tryLock(ctx)
 		if err != nil && ctx.Err() != nil {
+			cutShort = err
 			return false, holder, nil // the deadline cut a query short: time is up
 		}
 		if h != nil {
@@ -183,10 +277,14 @@ func (b *Postgres) Lock(ctx context.Context, info *LockInfo) (string, error) {
 		return ok, holder, err
 	})
 	if err != nil {
+		if holder == nil && cutShort != nil {
+			// No holder was ever seen: the database did not answer in time.
+			return "", fmt.Errorf("take the state lock at %s: %w", b.where, cutShort)
+		}
 		return "", err
 	}
 	infoJSON, _ := json.Marshal(li)
-	wctx, cancel := detached(ctx)
+	wctx, cancel := b.detached(ctx)
 	defer cancel()
 	_, err = b.conn.Exec(wctx, `INSERT INTO nonstop_locks (workspace, id, info, pid)
 		VALUES ($1, $2, $3::jsonb, pg_backend_pid())
@@ -203,21 +301,23 @@ func (b *Postgres) Lock(ctx context.Context, info *LockInfo) (string, error) {
 
 // tryLock tries the advisory lock once; when it is held it returns the
 // holder's info from nonstop_locks.
-func (b *Postgres) tryLock(ctx context.Context) (bool, *LockInfo, error) {
+func (b *Postgres) tryLock(octx context.Context) (bool, *LockInfo, error) {
+	ctx, cancel := b.bounded(octx)
+	defer cancel()
 	conn, err := b.connect(ctx)
 	if err != nil {
-		return false, nil, err
+		return false, nil, b.timedOut(octx, ctx, err)
 	}
 	var ok bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, advisoryNamespace, b.key).Scan(&ok); err != nil {
-		return false, nil, fmt.Errorf("take advisory lock: %w", err)
+		return false, nil, b.timedOut(octx, ctx, fmt.Errorf("take advisory lock: %w", err))
 	}
 	if ok {
 		return true, nil, nil
 	}
 	holder, err := b.lockRow(ctx, conn)
 	if err != nil {
-		return false, nil, err
+		return false, nil, b.timedOut(octx, ctx, err)
 	}
 	if holder == nil {
 		holder = &LockInfo{Info: "the holder has not recorded its lock info"}

@@ -19,23 +19,25 @@ type querier interface {
 
 // Load reads the workspace's row of nonstop_state and folds in its journal
 // rows. It does not need the lock.
-func (b *Postgres) Load(ctx context.Context) (*State, error) {
+func (b *Postgres) Load(octx context.Context) (*State, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	ctx, cancel := b.bounded(octx)
+	defer cancel()
 	conn, err := b.connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, b.timedOut(octx, ctx, err)
 	}
 	s, err := b.readState(ctx, conn, false)
 	if err != nil {
-		return nil, err
+		return nil, b.timedOut(octx, ctx, b.lost(err))
 	}
 	if s == nil {
 		s = NewState()
 	}
 	if s.Journal != nil {
 		if s.Journal.Entries, err = b.readJournal(ctx, conn, s.Journal.ApplyID); err != nil {
-			return nil, err
+			return nil, b.timedOut(octx, ctx, b.lost(err))
 		}
 	}
 	if b.lockID != "" {
@@ -97,12 +99,14 @@ func (b *Postgres) readJournal(ctx context.Context, q querier, applyID string) (
 
 // Save writes s and its journal in one transaction, after checking under a row
 // lock that the stored serial is the one s was loaded at.
-func (b *Postgres) Save(ctx context.Context, s *State) error {
+func (b *Postgres) Save(octx context.Context, s *State) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.lockID == "" {
 		return fmt.Errorf("save state: %w", ErrNotLocked)
 	}
+	ctx, cancel := b.bounded(octx)
+	defer cancel()
 	conn, err := b.connect(ctx)
 	if err != nil {
 		return err
@@ -135,7 +139,7 @@ func (b *Postgres) Save(ctx context.Context, s *State) error {
 		return b.saveJournal(ctx, tx, s.Journal, storedJournal.applyID())
 	})
 	if err != nil {
-		return b.lost(err)
+		return b.timedOut(octx, ctx, b.lost(err))
 	}
 	b.journalApply = s.Journal.applyID()
 	afterSave(s, next)
@@ -163,7 +167,7 @@ func (b *Postgres) saveJournal(ctx context.Context, tx pgx.Tx, j *Journal, store
 
 // AppendJournal inserts e as a journal row; the insert is committed (and so
 // durable) when it returns.
-func (b *Postgres) AppendJournal(ctx context.Context, e JournalEntry) error {
+func (b *Postgres) AppendJournal(octx context.Context, e JournalEntry) error {
 	if err := checkJournalEntry(e); err != nil {
 		return err
 	}
@@ -172,6 +176,8 @@ func (b *Postgres) AppendJournal(ctx context.Context, e JournalEntry) error {
 	if b.lockID == "" {
 		return fmt.Errorf("append to journal: %w", ErrNotLocked)
 	}
+	ctx, cancel := b.bounded(octx)
+	defer cancel()
 	conn, err := b.connect(ctx)
 	if err != nil {
 		return err
@@ -182,13 +188,13 @@ func (b *Postgres) AppendJournal(ctx context.Context, e JournalEntry) error {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
-	return b.lost(insertJournal(ctx, conn, b.workspace, b.journalApply, e))
+	return b.timedOut(octx, ctx, b.lost(insertJournal(ctx, conn, b.workspace, b.journalApply, e)))
 }
 
 // lost marks err as ErrLockLost when it closed the connection holding the lock.
 func (b *Postgres) lost(err error) error {
 	if err != nil && b.lockID != "" && b.conn != nil && b.conn.IsClosed() && !errors.Is(err, ErrLockLost) {
-		return fmt.Errorf("%w: %v", ErrLockLost, err)
+		return b.lostSession(err)
 	}
 	return err
 }

@@ -25,22 +25,64 @@ func (b *Postgres) unlockLocked(id string) error {
 	}
 	b.lockID, b.journalApply = "", ""
 	if b.conn == nil || b.conn.IsClosed() {
-		return ErrLockLost
+		return b.lostSession(nil)
 	}
-	ctx, cancel := detached(context.Background())
+	ctx, cancel := b.detached(context.Background())
 	defer cancel()
 	// The row goes first, while the advisory lock still keeps others out.
 	_, err := b.conn.Exec(ctx, `DELETE FROM nonstop_locks WHERE workspace = $1 AND id = $2`, b.workspace, id)
 	if err != nil {
 		// Ending the session is the sure way to drop the advisory lock.
+		lost := b.conn.IsClosed()
 		b.conn.Close(ctx)
+		if lost {
+			return b.lostSession(err)
+		}
 		return fmt.Errorf("delete lock info: %w", err)
 	}
 	var released bool
 	err = b.conn.QueryRow(ctx, `SELECT pg_advisory_unlock($1, $2)`, advisoryNamespace, b.key).Scan(&released)
 	if err != nil || !released {
 		b.conn.Close(ctx)
-		return errors.Join(err, ErrLockLost)
+		return b.lostSession(err)
+	}
+	return nil
+}
+
+// CheckLock asks the database, on the connection holding the lock, whether
+// that session still holds the advisory lock and nonstop_locks still names
+// this lock. A session that ended (force-unlock, a restarted database, a cut
+// connection) fails the query; a lock row naming another lock means the lock
+// was broken and taken. One round trip, bounded by the statement timeout.
+func (b *Postgres) CheckLock(octx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lockID == "" {
+		return fmt.Errorf("check the state lock: %w", ErrNotLocked)
+	}
+	if b.conn == nil || b.conn.IsClosed() {
+		return b.lostSession(nil)
+	}
+	ctx, cancel := b.bounded(octx)
+	defer cancel()
+	var held bool
+	var rowID *string
+	err := b.conn.QueryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+			AND classid = $1::int4::oid AND objid = $2::int4::oid AND objsubid = 2),
+		(SELECT id FROM nonstop_locks WHERE workspace = $3)`,
+		advisoryNamespace, b.key, b.workspace).Scan(&held, &rowID)
+	switch {
+	case err != nil && b.conn.IsClosed():
+		return b.lostSession(err)
+	case err != nil:
+		return b.timedOut(octx, ctx, fmt.Errorf("cannot confirm the state lock at %s: %w", b.where, err))
+	case !held:
+		return fmt.Errorf("%w: the database session at %s no longer holds the advisory lock", ErrLockLost, b.where)
+	case rowID == nil:
+		return fmt.Errorf("%w: the lock info of %s was removed (force-unlock?)", ErrLockLost, b.where)
+	case *rowID != b.lockID:
+		return fmt.Errorf("%w: the lock info of %s now names lock %s", ErrLockLost, b.where, *rowID)
 	}
 	return nil
 }
@@ -57,8 +99,12 @@ func (b *Postgres) ForceUnlock(id string) error {
 	if b.lockID != "" && b.lockID == id {
 		return b.unlockLocked(id)
 	}
-	ctx, cancel := detached(context.Background())
+	ctx, cancel := b.detached(context.Background())
 	defer cancel()
+	return b.timedOut(context.Background(), ctx, b.forceUnlock(ctx, id))
+}
+
+func (b *Postgres) forceUnlock(ctx context.Context, id string) error {
 	conn, err := b.connect(ctx)
 	if err != nil {
 		return err
@@ -134,7 +180,9 @@ func (b *Postgres) Close() error {
 		err = b.unlockLocked(b.lockID)
 	}
 	if b.conn != nil {
-		b.conn.Close(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		b.conn.Close(ctx)
+		cancel()
 		b.conn = nil
 	}
 	return err

@@ -5,17 +5,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // Postgres is a throwaway PostgreSQL server on 127.0.0.1, initialised into its
@@ -30,6 +33,8 @@ type Postgres struct {
 
 	cmd  *exec.Cmd
 	done chan error
+	bin  string
+	cred *syscall.Credential
 }
 
 // StartPostgres starts a PostgreSQL server for the test and returns its DSN. The
@@ -94,9 +99,18 @@ func (pg *Postgres) start(bin string, cred *syscall.Credential) error {
 	if err != nil {
 		return err
 	}
-	pg.Port = port
+	pg.Port, pg.bin, pg.cred = port, bin, cred
+	pg.DSN = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	return pg.run()
+}
+
+// run starts the server on the initialised data directory and waits until it
+// answers.
+func (pg *Postgres) run() error {
+	bin, cred, port := pg.bin, pg.cred, pg.Port
+	data := filepath.Join(pg.Dir, "data")
 	logPath := filepath.Join(pg.Dir, "postgres.log")
-	logFile, err := os.Create(logPath)
+	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -117,7 +131,6 @@ func (pg *Postgres) start(bin string, cred *syscall.Credential) error {
 	}
 	pg.done = make(chan error, 1)
 	go func() { pg.done <- pg.cmd.Wait() }()
-	pg.DSN = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	if err := pg.waitReady(15 * time.Second); err != nil {
 		pg.Stop()
 		log, _ := os.ReadFile(logPath)
@@ -161,9 +174,28 @@ func pingPostgres(dsn string) error {
 	return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
 }
 
+// Restart stops the server with a fast shutdown, which ends every session
+// (and releases their advisory locks), and starts it again on the same port
+// and data directory.
+func (pg *Postgres) Restart() error {
+	if err := pg.halt(); err != nil {
+		return err
+	}
+	return pg.run()
+}
+
 // Stop shuts the server down with a fast shutdown (SIGINT), waits for it, and
 // removes its directory.
 func (pg *Postgres) Stop() error {
+	stopErr := pg.halt()
+	if err := os.RemoveAll(pg.Dir); err != nil && stopErr == nil {
+		stopErr = err
+	}
+	return stopErr
+}
+
+// halt shuts the server down with a fast shutdown (SIGINT) and waits for it.
+func (pg *Postgres) halt() error {
 	var stopErr error
 	if pg.cmd != nil && pg.cmd.Process != nil {
 		pg.cmd.Process.Signal(syscall.SIGINT)
@@ -179,9 +211,6 @@ func (pg *Postgres) Stop() error {
 			stopErr = errors.New("postgres did not stop within 20s after SIGINT; killed")
 		}
 		pg.cmd = nil
-	}
-	if err := os.RemoveAll(pg.Dir); err != nil && stopErr == nil {
-		stopErr = err
 	}
 	return stopErr
 }
@@ -251,4 +280,88 @@ func lastLines(b []byte, n int) []byte {
 		lines = lines[len(lines)-n:]
 	}
 	return bytes.Join(lines, []byte("\n"))
+}
+
+// SilentServer listens on 127.0.0.1, accepts every connection and never
+// answers, as a database or API server that hangs does. It returns the
+// address, host:port; the listener and its connections close when the test
+// ends.
+func SilentServer(tb testing.TB) string {
+	tb.Helper()
+	return serve(tb, func(net.Conn) {})
+}
+
+// StalledPostgres is a PostgreSQL server that lets clients connect (trust
+// authentication, no TLS) and then never answers a query: a database that
+// accepted the session and hung. It returns a DSN for it; cancel requests are
+// accepted and ignored.
+func StalledPostgres(tb testing.TB) string {
+	tb.Helper()
+	addr := serve(tb, func(c net.Conn) {
+		be := pgproto3.NewBackend(c, c)
+	startup:
+		for {
+			msg, err := be.ReceiveStartupMessage()
+			if err != nil {
+				return
+			}
+			switch msg.(type) {
+			case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
+				if _, err := c.Write([]byte("N")); err != nil {
+					return
+				}
+			case *pgproto3.CancelRequest:
+				return
+			default:
+				break startup
+			}
+		}
+		be.Send(&pgproto3.AuthenticationOk{})
+		be.Send(&pgproto3.ParameterStatus{Name: "server_version", Value: "16.0"})
+		be.Send(&pgproto3.ParameterStatus{Name: "client_encoding", Value: "UTF8"})
+		be.Send(&pgproto3.ParameterStatus{Name: "standard_conforming_strings", Value: "on"})
+		be.Send(&pgproto3.BackendKeyData{ProcessID: 4242, SecretKey: []byte{0, 0, 0x10, 0x92}})
+		be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+		if be.Flush() != nil {
+			return
+		}
+		for { // read every query, answer none
+			if _, err := be.Receive(); err != nil {
+				return
+			}
+		}
+	})
+	return "postgres://postgres@" + addr + "/postgres?sslmode=disable"
+}
+
+// serve accepts connections on 127.0.0.1 and hands each to handle, which runs
+// in its own goroutine; connections stay open until the test ends.
+func serve(tb testing.TB, handle func(net.Conn)) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go handle(c)
+		}
+	}()
+	tb.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
 }
