@@ -216,6 +216,9 @@ func (x *op) execute(ctx context.Context, r *Result, b state.Backend, st *state.
 	log.Info("apply started", "id", applyID, "steps", len(p.Steps), "resume_file", resume)
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
+	// The steps stop as soon as the lock is found lost: before the next step,
+	// and a step in flight through runCtx.
+	runCtx, fence := startFence(ctx, b)
 	runner := executor.Runner{
 		Config:      x.cfg,
 		Providers:   x.provs,
@@ -224,9 +227,19 @@ func (x *op) execute(ctx context.Context, r *Result, b state.Backend, st *state.
 		Logger:      x.log.Named("executor"),
 		Parallelism: x.o.Parallelism,
 		Resume:      executor.WatchResumeFile(watchCtx, resume, 500*time.Millisecond),
+		Fence:       fence.check,
 	}
-	res, runErr := runner.Apply(ctx, p)
+	res, runErr := runner.Apply(runCtx, p)
 	stopWatch()
+	fence.close()
+	if lost := fence.lockLost(runErr); lost != nil {
+		// The lock is another's now: nothing more is written, not even the
+		// state. The journal, as far as it got, stays for the next holder.
+		log.Error("state lock lost; the apply stopped", "id", applyID, "error", lost)
+		r.Apply, r.Interrupted = res, ctx.Err() != nil
+		r.Err = fmt.Errorf("%w: %v; %w: the apply that takes the lock next recovers its journal", ErrLockLost, lost, ErrStateNotSaved)
+		return
+	}
 
 	// The state is written even when the apply was interrupted: ctx may be done.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)

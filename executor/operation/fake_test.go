@@ -72,8 +72,15 @@ type shop struct {
 
 func newShop(t *testing.T) *shop {
 	t.Helper()
+	return newShopConfig(t, shopConfig)
+}
+
+// newShopConfig is newShop with another configuration, shopConfig with a state
+// block, say.
+func newShopConfig(t *testing.T, src string) *shop {
+	t.Helper()
 	dir := t.TempDir()
-	cfg, ds := lang.LoadFiles(dir, map[string][]byte{"main.ns.hcl": []byte(shopConfig)}, lang.LoadOptions{})
+	cfg, ds := lang.LoadFiles(dir, map[string][]byte{"main.ns.hcl": []byte(src)}, lang.LoadOptions{})
 	if ds.HasErrors() {
 		t.Fatalf("loading the test configuration: %v", ds)
 	}

@@ -105,6 +105,12 @@ var (
 	ErrStateNotSaved = errors.New("cannot save the state after the apply")
 	// ErrInterrupted: the context ended while the steps ran.
 	ErrInterrupted = errors.New("the apply was interrupted")
+	// ErrLockLost: the state lock was taken from the apply while its steps ran
+	// (force-unlocked, its database session ended). The apply stopped before its
+	// next write to a live system, the steps in flight included, and saved
+	// nothing more: the lock's next holder recovers its journal. The error
+	// also matches ErrStateNotSaved.
+	ErrLockLost = errors.New("the state lock was lost, so this apply stopped before its next write")
 )
 
 // nopView shows nothing and approves nothing.
