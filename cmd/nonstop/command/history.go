@@ -20,6 +20,8 @@ Usage: nonstop history [options] [SERVICE] [DIR]
   (success, failed, rolled_back or interrupted). With SERVICE, only that
   service's releases. A release of an apply still running shows as
   interrupted until it finishes. It takes no lock and contacts no provider.
+  A postgres state database that does not answer fails it after the DSN's
+  connect_timeout (default 10s) or statement_timeout (default 30s).
 
 Exit codes:
   0  the history was printed (an empty one included)

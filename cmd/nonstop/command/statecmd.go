@@ -21,7 +21,9 @@ Usage: nonstop state show [options] [DIR]
   configuration hash and git commit last applied and when, the version
   nonstop last deployed to each instance, the last releases, and the journal
   of an apply that is running or was interrupted. It takes no lock and
-  contacts no provider.
+  contacts no provider. A postgres state database that does not answer fails
+  it after the DSN's connect_timeout (default 10s) or statement_timeout
+  (default 30s).
 
 Exit codes:
   0  the state was printed (an empty state included)
