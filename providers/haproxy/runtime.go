@@ -3,10 +3,12 @@ package haproxy
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -47,30 +49,92 @@ func (r runtimeAPI) String() string {
 	return "tcp://" + r.address
 }
 
+// runtimeAttempts is how many times a command is tried when a try fails in a
+// way that is safe to repeat (see do).
+const runtimeAttempts = 3
+
+// runtimeBackoff is the pause before the second try; it doubles after each.
+const runtimeBackoff = 200 * time.Millisecond
+
 // do sends one command and returns HAProxy's answer without trailing newlines.
+// Each try is bounded by the provider's timeout (connecting, sending and
+// reading the answer). A try that could not connect (HAProxy reloading, its
+// socket briefly gone) is repeated with backoff, whatever the command, since
+// nothing reached HAProxy; a read ("show ...") is also repeated after it
+// failed later on. A try that ran out of time is not repeated: a runtime API
+// that does not answer within the timeout fails the command, naming the API
+// and the bound.
 func (r runtimeAPI) do(ctx context.Context, cmd string) (string, error) {
 	if strings.ContainsAny(cmd, ";\n\r") {
 		return "", fmt.Errorf("command %q contains a separator the runtime API would split on", cmd)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	read := strings.HasPrefix(cmd, "show ")
+	pause := runtimeBackoff
+	for attempt := 1; ; attempt++ {
+		out, sent, err := r.once(ctx, cmd)
+		if err == nil {
+			return out, nil
+		}
+		if attempt >= runtimeAttempts || ctx.Err() != nil || isTimeout(err) || (sent && !read) {
+			return "", err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", err
+		case <-t.C:
+		}
+		pause *= 2
+	}
+}
+
+// once makes one try of do; sent reports whether the command may have reached
+// HAProxy.
+func (r runtimeAPI) once(parent context.Context, cmd string) (out string, sent bool, err error) {
+	ctx, cancel := context.WithTimeout(parent, r.bound())
 	defer cancel()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, r.network, r.address)
 	if err != nil {
-		return "", fmt.Errorf("runtime API %s: %v", r, err)
+		return "", false, r.failed(parent, "connect", err)
 	}
 	defer conn.Close()
 	if deadline, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(deadline)
 	}
 	if _, err := io.WriteString(conn, cmd+"\n"); err != nil {
-		return "", fmt.Errorf("runtime API %s: send %q: %v", r, cmd, err)
+		return "", true, r.failed(parent, fmt.Sprintf("send %q", cmd), err)
 	}
-	out, err := io.ReadAll(conn)
+	answer, err := io.ReadAll(conn)
 	if err != nil {
-		return "", fmt.Errorf("runtime API %s: read answer to %q: %v", r, cmd, err)
+		return "", true, r.failed(parent, fmt.Sprintf("read answer to %q", cmd), err)
 	}
-	return strings.TrimRight(string(out), "\n"), nil
+	return strings.TrimRight(string(answer), "\n"), true, nil
+}
+
+// failed names the API, what failed and, when the try ran out of its own
+// time, the bound.
+func (r runtimeAPI) failed(parent context.Context, what string, err error) error {
+	if parent.Err() == nil && isTimeout(err) {
+		return fmt.Errorf("runtime API %s: %s: no answer within %s (the provider's timeout): %w", r, what, r.bound(), err)
+	}
+	return fmt.Errorf("runtime API %s: %s: %w", r, what, err)
+}
+
+// bound is the time one try may take: the provider's timeout, 5s when unset.
+func (r runtimeAPI) bound() time.Duration {
+	if r.timeout <= 0 {
+		return 5 * time.Second
+	}
+	return r.timeout
+}
+
+// isTimeout reports whether err is a deadline running out.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
 }
 
 // server is one line of `show servers state`.
