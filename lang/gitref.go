@@ -6,6 +6,7 @@ import (
 	"io"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -92,11 +93,11 @@ func gitTree(dir, ref string) (*object.Tree, string, string, error) {
 	}
 	hash, err := repo.ResolveRevision(plumbing.Revision(ref))
 	if err != nil {
-		return nil, "", "", fmt.Errorf("unknown revision: %v", err)
+		return nil, "", "", fmt.Errorf("unknown revision: %v%s", err, historyHint(repo, ref))
 	}
 	commit, err := repo.CommitObject(*hash)
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", "", fmt.Errorf("%v%s", err, historyHint(repo, ref))
 	}
 	tree, err := commit.Tree()
 	if err != nil {
@@ -130,4 +131,65 @@ func readTreeFile(tree *object.Tree, name string) ([]byte, error) {
 	}
 	defer r.Close()
 	return io.ReadAll(io.LimitReader(r, maxGitFile))
+}
+
+// historyHint explains a revision the clone cannot resolve when the clone lacks
+// history: a shallow clone (actions/checkout fetches one commit by default) or
+// a remote-tracking branch that was never fetched.
+func historyHint(repo *git.Repository, ref string) string {
+	if shallow, err := repo.Storer.Shallow(); err == nil && len(shallow) > 0 {
+		return fmt.Sprintf("; the repository is a shallow clone, so %q may lie outside the history it holds: "+
+			"fetch the whole history (actions/checkout: fetch-depth: 0; GitLab CI: GIT_DEPTH: 0; or git fetch --unshallow)", ref)
+	}
+	if remote, branch, ok := strings.Cut(ref, "/"); ok && branch != "" {
+		if _, err := repo.Remote(remote); err == nil {
+			return fmt.Sprintf("; the clone has no remote-tracking branch %s: fetch it (git fetch %s %s, or actions/checkout with fetch-depth: 0)", ref, remote, branch)
+		}
+	}
+	return ""
+}
+
+// GitDirTree returns the commit ref resolves to ("" means HEAD) in the git
+// repository holding dir, and the hash of the tree of dir at that commit: two
+// commits whose trees of dir are equal hold the same configuration directory,
+// deploy scripts and file() inputs included.
+func GitDirTree(dir, ref string) (commit, tree string, err error) {
+	if ref == "" {
+		ref = "HEAD"
+	}
+	t, _, c, err := gitTree(dir, ref)
+	if err != nil {
+		return "", "", err
+	}
+	return c, t.Hash.String(), nil
+}
+
+// GitDirChanges lists the files under dir that differ between the trees of dir
+// at commits from and to of the repository holding dir, by path relative to
+// dir, sorted. It fails when either commit is not in the clone.
+func GitDirChanges(dir, from, to string) ([]string, error) {
+	a, _, _, err := gitTree(dir, from)
+	if err != nil {
+		return nil, err
+	}
+	b, _, _, err := gitTree(dir, to)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := object.DiffTree(a, b)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range changes {
+		for _, name := range []string{c.From.Name, c.To.Name} {
+			if name != "" && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }

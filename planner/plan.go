@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/nonstop-release/nonstop/providers"
@@ -155,6 +156,30 @@ type Prior struct {
 	Values     map[string]ObjectValues `json:"values,omitempty"`
 	ConfigHash string                  `json:"config_hash"`
 	Commit     string                  `json:"commit,omitempty"`
+	// Tree is the git tree hash of the configuration directory at Commit. A plan
+	// file applies at another commit only when the directory's content is the
+	// same there (the merge commit of the reviewed pull request).
+	Tree string `json:"tree,omitempty"`
+	// Variables are the input variables the plan was made with, as resolved from
+	// defaults, NONSTOP_VAR_, -var-file and -var: a variable's type and value, or
+	// for a sensitive one only a salted hash (SealInputs fills them).
+	Variables map[string]SealedVariable `json:"variables,omitempty"`
+	// Endpoints are the non-sensitive settings of every provider and of the state
+	// backend the plan was made against, by "KIND.NAME" ("state" for the backend)
+	// and attribute, as JSON: "nacos.prod" -> {"addresses": "[\"10.0.0.1:8848\"]"}.
+	Endpoints map[string]map[string]string `json:"endpoints,omitempty"`
+}
+
+// SealedVariable is one input variable as a plan records it. A sensitive
+// variable has only Hash (a salted, slow hash: the value cannot be read back),
+// the others Type and Value (cty JSON).
+type SealedVariable struct {
+	Type      json.RawMessage `json:"type,omitempty"`
+	Value     json.RawMessage `json:"value,omitempty"`
+	Sensitive bool            `json:"sensitive,omitempty"`
+	// Hash is "pbkdf2-sha256$ITERATIONS$SALT$HASH" (salt and hash in base64) of
+	// the value's cty JSON, for a sensitive variable.
+	Hash string `json:"hash,omitempty"`
 }
 
 // Summary counts the plan's changes.

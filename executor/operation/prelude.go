@@ -59,18 +59,30 @@ func lockState(ctx context.Context, b state.Backend, operation string, timeout t
 // commitOf returns the git commit the configuration was read at: the -ref commit,
 // else the HEAD of the repository holding dir, else "".
 func commitOf(cfg *lang.Config, dir string) string {
-	if cfg.Commit != "" {
-		return cfg.Commit
+	commit, _ := gitOf(cfg, dir)
+	return commit
+}
+
+// gitOf returns the commit the configuration was read at (as commitOf) and the
+// git tree of the configuration directory there; "", "" outside git.
+func gitOf(cfg *lang.Config, dir string) (commit, tree string) {
+	commit, tree, err := lang.GitDirTree(dir, cfg.Commit)
+	if err == nil {
+		return commit, tree
 	}
+	if cfg.Commit != "" {
+		return cfg.Commit, ""
+	}
+	// A directory not committed yet: the commit is HEAD, the directory has no tree.
 	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	head, err := repo.Head()
 	if err != nil {
-		return ""
+		return "", ""
 	}
-	return head.Hash().String()
+	return head.Hash().String(), ""
 }
 
 // op is one operation under way: its options with defaults filled in, and the
@@ -200,6 +212,13 @@ func (x *op) makePlan(live *planner.Live, commit string, known map[string]map[st
 	p, ds := planner.MakePlan(x.cfg, live, planner.Options{Targets: x.o.Targets, Commit: commit, KnownVersions: known, Recovery: rec})
 	if p != nil {
 		p.RecordPrior(live)
+		tree := ""
+		if c, t := gitOf(x.cfg, x.dir); c == commit {
+			tree = t
+		}
+		if err := p.SealInputs(x.cfg, tree); err != nil {
+			return nil, ds.Append(diags.Sourceless(diags.Error, "Cannot seal the plan", err.Error()))
+		}
 	}
 	return p, ds
 }
