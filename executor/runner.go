@@ -116,6 +116,9 @@ func (r *Runner) Apply(ctx context.Context, p *planner.Plan) (*Result, error) {
 	}
 	x.runGraph(ctx, g)
 	x.guards.stop()
+	if ctx.Err() == nil && x.abortErr == nil {
+		x.settleRegistries(ctx)
+	}
 
 	res := x.result(g)
 	err = x.applyError(ctx, res)

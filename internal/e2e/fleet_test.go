@@ -180,6 +180,8 @@ type traffic struct {
 	// checksUp is what the sampler saw of HAProxy's checks (drained members
 	// included), set by stopLoad: it tells when HAProxy confirmed a restart.
 	checksUp demo.PathServing
+	// paths is what the sampler saw of each path, set by stopLoad.
+	paths []demo.PathServing
 }
 
 // checksUpPath names the sampler's count of the members HAProxy's checks have up,
@@ -238,7 +240,7 @@ func (f *fleet) release(r *releaser) (*executor.Result, time.Duration, error) {
 }
 
 // stopLoad stops the load and the samplers and asserts, for every path: no
-// request failed; at least 80% of the requests the rate promises succeeded; and
+// request failed; at least half the requests the rate promises succeeded; and
 // the path never routed to fewer than need members (as the path itself sees them:
 // HAProxy's own checks and states, nginx's upstream set, the consumer's list).
 func (f *fleet) stopLoad(tr *traffic, need int) []demo.Counts {
@@ -246,7 +248,10 @@ func (f *fleet) stopLoad(tr *traffic, need int) []demo.Counts {
 	ran := time.Since(tr.started)
 	counts := tr.load.Stop()
 	paths := tr.sampler.Stop()
-	minOK := int64(0.8 * loadRate * ran.Seconds())
+	tr.paths = paths
+	// Half the promised rate: the load must not stall (which would hide failures),
+	// while a busy 2-core machine may slow it.
+	minOK := int64(0.5 * loadRate * ran.Seconds())
 	for _, c := range counts {
 		f.t.Logf("load %s", c)
 		if c.Failed > 0 {

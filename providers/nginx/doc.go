@@ -55,7 +55,12 @@
 // Open-source nginx has no per-member connection counts, so Member.Sessions is nil;
 // a drain relies on the propagation wait and on nginx's graceful worker shutdown on
 // reload, which lets old workers finish their in-flight requests. The file is the
-// live state: Pool reads it, not the running nginx.
+// live state: Pool reads it, not the running nginx — except after a process died
+// between writing the file and reloading (kill -9 of an apply): a pending marker
+// (".FILE.pending", beside the file) then still matches the file, and Pool reports
+// the copy of the last completed reload (".FILE.applied"), which nginx still
+// serves; the next write of any value reloads. `nginx -s reload` returns once the
+// signal is sent: the master switches workers shortly after.
 //
 // # Serving
 //

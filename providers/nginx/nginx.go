@@ -74,9 +74,10 @@ func (n *Nginx) errorf(format string, args ...any) error {
 	return fmt.Errorf("nginx.%s: "+format, append([]any{n.name}, args...)...)
 }
 
-// readPool reads the upstreams file and returns one pool as written there.
+// readPool reads the upstreams file (what the running nginx serves, see
+// loadServed) and returns one pool.
 func (n *Nginx) readPool(name string) (*pool, error) {
-	f, _, err := n.load()
+	f, err := n.loadServed()
 	if err != nil {
 		return nil, err
 	}

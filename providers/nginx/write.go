@@ -28,7 +28,50 @@ func (n *Nginx) load() (f *upstreamsFile, old []byte, err error) {
 	return f, old, nil
 }
 
-// modify applies change to a copy of the file's content. Inside a Batch the result
+// appliedPath is where the provider keeps a copy of the file as of the last reload
+// it completed, and pendingPath the content it is writing until that reload
+// completes: dot files beside the file, which nginx's include globs skip.
+func (n *Nginx) appliedPath() string {
+	return filepath.Join(filepath.Dir(n.file), "."+filepath.Base(n.file)+".applied")
+}
+
+func (n *Nginx) pendingPath() string {
+	return filepath.Join(filepath.Dir(n.file), "."+filepath.Base(n.file)+".pending")
+}
+
+// loadServed reads what the running nginx serves. That is the file, except after
+// a process died between writing the file and reloading nginx (kill -9 of an
+// apply): the pending marker still holds what it wrote, and nginx still serves
+// the copy of the last completed reload. Reads then report that copy, so that the
+// next write reloads. (A hand edit, with or without a reload, is read from the
+// file as it is.)
+func (n *Nginx) loadServed() (*upstreamsFile, error) {
+	f, cur, err := n.load()
+	if err != nil || !n.interrupted(cur) {
+		return f, err
+	}
+	data, err := os.ReadFile(n.appliedPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return nil, n.errorf("read %s: %v", n.appliedPath(), err)
+	}
+	applied, err := parseUpstreams(string(data))
+	if err != nil {
+		return nil, n.errorf("%s: %v", n.appliedPath(), err)
+	}
+	return applied, nil
+}
+
+// interrupted reports whether the file holds a write whose reload never
+// completed: the pending marker exists and matches the file.
+func (n *Nginx) interrupted(file []byte) bool {
+	pending, err := os.ReadFile(n.pendingPath())
+	return err == nil && file != nil && bytes.Equal(pending, file)
+}
+
+// modify applies change to a copy// modify applies change to a copy of the file's content. Inside a Batch the result
 // is kept for the end of the batch; otherwise it is committed now.
 func (n *Nginx) modify(ctx context.Context, change func(*upstreamsFile) error) error {
 	n.mu.Lock()
@@ -95,20 +138,25 @@ func (n *Nginx) Batch(ctx context.Context, fn func() error) error {
 
 // commit writes f, checks the whole configuration with the test command and
 // reloads. If the test fails the previous file is put back and nginx is not
-// reloaded. An unchanged file is neither tested nor reloaded.
+// reloaded. A file that nginx already serves as it is is neither tested nor
+// reloaded; one written but never reloaded (a crash in between) is reloaded.
 func (n *Nginx) commit(ctx context.Context, f *upstreamsFile, old []byte) error {
 	data, err := f.render(n.String())
 	if err != nil {
 		return n.errorf("%v", err)
 	}
-	if old != nil && bytes.Equal(data, old) {
+	wasPending := n.interrupted(old)
+	if old != nil && bytes.Equal(data, old) && !wasPending {
 		return nil
+	}
+	if err := writeAtomic(n.pendingPath(), data); err != nil {
+		return n.errorf("write %s: %v", n.pendingPath(), err)
 	}
 	if err := writeAtomic(n.file, data); err != nil {
 		return n.errorf("write upstreams file: %v", err)
 	}
 	if out, err := n.run(ctx, n.test); err != nil {
-		if rerr := n.restore(old); rerr != nil {
+		if rerr := n.restore(old, wasPending); rerr != nil {
 			return n.errorf("%s rejected %s (%v): %s; restoring the previous file failed too: %v",
 				strings.Join(n.test, " "), n.file, err, out, rerr)
 		}
@@ -116,7 +164,7 @@ func (n *Nginx) commit(ctx context.Context, f *upstreamsFile, old []byte) error 
 			strings.Join(n.test, " "), n.file, err, out)
 	}
 	if out, err := n.run(ctx, n.reload); err != nil {
-		if rerr := n.restore(old); rerr != nil {
+		if rerr := n.restore(old, wasPending); rerr != nil {
 			return n.errorf("%s failed (%v): %s; restoring the previous file failed too: %v",
 				strings.Join(n.reload, " "), err, out, rerr)
 		}
@@ -124,11 +172,25 @@ func (n *Nginx) commit(ctx context.Context, f *upstreamsFile, old []byte) error 
 			strings.Join(n.reload, " "), err, out)
 	}
 	n.logger.Debug("reloaded nginx", "provider", n.String(), "file", n.file)
+	if err := writeAtomic(n.appliedPath(), data); err != nil {
+		return n.errorf("nginx reloaded, but recording what it serves failed: %v", err)
+	}
+	if err := os.Remove(n.pendingPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return n.errorf("nginx reloaded, but clearing %s failed: %v", n.pendingPath(), err)
+	}
 	return nil
 }
 
-// restore puts back the previous content, or removes a file that did not exist.
-func (n *Nginx) restore(old []byte) error {
+// restore puts back the previous content, or removes a file that did not exist,
+// and the pending marker as it was: old itself may never have been reloaded.
+func (n *Nginx) restore(old []byte, oldPending bool) error {
+	if oldPending {
+		if err := writeAtomic(n.pendingPath(), old); err != nil {
+			return err
+		}
+	} else {
+		_ = os.Remove(n.pendingPath())
+	}
 	if old == nil {
 		return os.Remove(n.file)
 	}
