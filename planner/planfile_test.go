@@ -4,8 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -159,12 +159,12 @@ func TestReadPlanFileRefuses(t *testing.T) {
 		"future plan format": {rehash: true, edit: func(env map[string]any) {
 			env["plan"].(map[string]any)["format_version"] = "2.0"
 		}, wantErr: `holds a plan of format "2.0"`},
-		"other JSON":  {raw: `{"format_version": "1.0", "steps": []}`, wantErr: "is not a nonstop plan file: it has no nonstop_plan_file"},
-		"not JSON":    {raw: "PK\x03\x04 zip bytes", wantErr: "is not a nonstop plan file (it is not JSON"},
-		"empty file":  {raw: " \n", wantErr: "is empty"},
+		"other JSON": {raw: `{"format_version": "1.0", "steps": []}`, wantErr: "is not a nonstop plan file: it has no nonstop_plan_file"},
+		"not JSON":   {raw: "PK\x03\x04 zip bytes", wantErr: "is not a nonstop plan file (it is not JSON"},
+		"empty file": {raw: " \n", wantErr: "is empty"},
 		"old envelope": {rehash: true, edit: func(env map[string]any) { env["nonstop_plan_file"] = 1.0 },
 			wantErr: "is a version 1 plan file written by nonstop " + lang.Version + "; this nonstop " + lang.Version + " reads only version 2, which seals the plan's inputs: run nonstop plan -out again"},
-		"null plan": {rehash: true, edit: func(env map[string]any) { env["plan"] = nil }, wantErr: "no plan"},
+		"null plan":   {rehash: true, edit: func(env map[string]any) { env["plan"] = nil }, wantErr: "no plan"},
 		"empty plan":  {rehash: true, edit: func(env map[string]any) { delete(env, "plan") }, wantErr: "no plan"},
 		"plan is str": {rehash: true, edit: func(env map[string]any) { env["plan"] = "x" }, wantErr: "decoding the plan"},
 	}

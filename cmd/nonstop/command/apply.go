@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/nonstop-release/nonstop/executor/operation"
+	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/lang/diags"
+	"github.com/nonstop-release/nonstop/planner"
 )
 
 const applyHelp = `
@@ -20,9 +23,19 @@ Usage: nonstop apply [options] [FILE] [DIR]
   recording each step in the journal of the state backend.
 
   With FILE (a plan saved by "nonstop plan -out FILE") nonstop applies that
-  plan without asking: it refuses the plan when the configuration differs
-  from the one it was made from, or when any live object it read has changed
-  since ("plan is stale: ..."). Run plan again then.
+  plan without asking. A plan file is sealed: it records the input variables
+  it was made with (sensitive ones only as a salted hash), the provider and
+  state endpoints, the configuration hash, the commit and the git tree of the
+  configuration directory. "apply FILE" takes the recorded variables, so it
+  needs no -var or -var-file: only sensitive variables (NONSTOP_VAR_name) and
+  provider credentials from the environment. It refuses, changing nothing:
+  a -var, -var-file or NONSTOP_VAR_ that disagrees with the plan (naming the
+  variable, never a sensitive value), other endpoints, another configuration,
+  a commit where the configuration directory differs (the same content at
+  another commit, the merge of the reviewed pull request, is accepted), a
+  truncated, edited, foreign or other-version file, and a plan whose live
+  objects changed since it was made ("plan is stale: ..."). Run plan again
+  then.
 
   An apply that was interrupted (killed, machine lost) leaves its journal in
   the state. The next apply reports the steps that were in flight, records the
@@ -79,7 +92,23 @@ func runApply(m *Meta, args []string) int {
 		fmt.Fprintln(m.Stderr, "Error: -json needs -auto-approve or a plan FILE: there is no one to ask for approval.")
 		return 1
 	}
-	cfg, ds := m.LoadConfig(dir, f.vars)
+	var (
+		cfg *lang.Config
+		ds  diags.Diagnostics
+	)
+	if planFile != "" {
+		pf, err := planner.OpenPlanFile(planFile)
+		if err == nil {
+			cfg, ds, err = m.loadSealedConfig(dir, f.vars, pf)
+		}
+		if err != nil {
+			m.ShowDiagnostics(ds, Sources(cfg, dir))
+			m.showPlanFileRefusal(planFile, err, f.json)
+			return 1
+		}
+	} else {
+		cfg, ds = m.LoadConfig(dir, f.vars)
+	}
 	if ds.HasErrors() {
 		m.ShowDiagnostics(ds, Sources(cfg, dir))
 		return 1
