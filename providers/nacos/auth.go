@@ -71,7 +71,7 @@ func (n *Nacos) login(ctx context.Context) (loginAnswer, error) {
 		case status != 0:
 			return loginAnswer{}, fmt.Errorf("login as %q at %s failed: %v", n.cfg.Username, addr, err)
 		}
-		lastErr = fmt.Errorf("login at %s: %v", addr, err)
+		lastErr = fmt.Errorf("login at %s: %w", addr, err)
 		if ctx.Err() != nil {
 			break
 		}

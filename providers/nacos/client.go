@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // httpError is a non-2xx answer from the server.
@@ -54,18 +57,81 @@ func statusOf(err error) int {
 	return 0
 }
 
+// Retries. Every call nonstop makes to Nacos or Polaris is safe to repeat:
+// reads, and writes that set a value whole (an instance's complete form, its
+// isolate flag or weight, a document's content without compare-and-swap, a
+// delete). A call is tried up to callAttempts times, with a pause of
+// callBackoff doubling after each, while it fails in a way worth repeating: no
+// server could be reached (refused, reset: a restart), or one answered 502, 503
+// or 504. A try that ran out of time is not repeated: a server that accepts
+// connections and never answers fails the call after the timeout (once per
+// address), with an error naming the address and the bound.
+const (
+	callAttempts = 3
+	callBackoff  = 200 * time.Millisecond
+)
+
+// retrying runs try until it succeeds, fails in a way not worth repeating, ctx
+// ends or callAttempts tries were made.
+func retrying(ctx context.Context, try func() error) error {
+	pause := callBackoff
+	for attempt := 1; ; attempt++ {
+		err := try()
+		if err == nil || attempt >= callAttempts || ctx.Err() != nil || !retryable(err) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause *= 2
+	}
+}
+
+// retryable reports whether a failed try is worth repeating (see retrying).
+func retryable(err error) bool {
+	switch statusOf(err) {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	case 0:
+		var te *transportError
+		return errors.As(err, &te) && !te.timeout && !te.stopped && connectionFailed(te.err)
+	}
+	return false
+}
+
+// connectionFailed reports a connection refused, reset or closed before the
+// answer: a server restarting, not one that refuses the request (TLS, DNS).
+func connectionFailed(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 // nacosCall sends a request to the Nacos HTTP API, trying each address in turn
 // while they cannot be reached, with the access token added when a username is set.
 // Form values go in the body for POST and PUT, in the query otherwise. It returns the
-// body and headers of a 2xx answer, and the address it used.
+// body and headers of a 2xx answer, and the address it used. It retries as
+// retrying says.
 func (n *Nacos) nacosCall(ctx context.Context, method, path string, params url.Values) ([]byte, http.Header, string, error) {
-	body, hdr, addr, err := n.nacosCallOnce(ctx, method, path, params)
-	if s := statusOf(err); n.cfg.Username != "" && (s == http.StatusForbidden || s == http.StatusUnauthorized) {
-		// The token may have been revoked or expired early (a server restart): log
-		// in again once.
-		n.forgetToken()
+	var (
+		body []byte
+		hdr  http.Header
+		addr string
+	)
+	err := retrying(ctx, func() error {
+		var err error
 		body, hdr, addr, err = n.nacosCallOnce(ctx, method, path, params)
-	}
+		if s := statusOf(err); n.cfg.Username != "" && (s == http.StatusForbidden || s == http.StatusUnauthorized) {
+			// The token may have been revoked or expired early (a server restart): log
+			// in again once.
+			n.forgetToken()
+			body, hdr, addr, err = n.nacosCallOnce(ctx, method, path, params)
+		}
+		return err
+	})
 	return body, hdr, addr, err
 }
 
@@ -104,8 +170,13 @@ func (n *Nacos) nacosCallOnce(ctx context.Context, method, path string, params u
 }
 
 // polarisCall sends a request to Polaris' own HTTP API. jsonBody, when not nil, is
-// sent as the JSON body. It checks Polaris' result code (200000 is success).
+// sent as the JSON body. It checks Polaris' result code (200000 is success). It
+// retries as retrying says.
 func (n *Nacos) polarisCall(ctx context.Context, method, path string, query url.Values, jsonBody any, out any) error {
+	return retrying(ctx, func() error { return n.polarisCallOnce(ctx, method, path, query, jsonBody, out) })
+}
+
+func (n *Nacos) polarisCallOnce(ctx context.Context, method, path string, query url.Values, jsonBody any, out any) error {
 	var body string
 	if jsonBody != nil {
 		b, err := json.Marshal(jsonBody)
@@ -187,12 +258,12 @@ func (n *Nacos) send(ctx context.Context, method, u string, form url.Values, jso
 	}
 	resp, err := n.http.Do(req)
 	if err != nil {
-		return nil, nil, unreachable(err)
+		return nil, nil, n.unreachable(ctx, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, nil, fmt.Errorf("read answer: %v", err)
+		return nil, nil, fmt.Errorf("read answer: %w", n.unreachable(ctx, err))
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, resp.Header, &httpError{Status: resp.StatusCode, Body: string(raw)}
@@ -200,16 +271,43 @@ func (n *Nacos) send(ctx context.Context, method, u string, form url.Values, jso
 	return raw, resp.Header, nil
 }
 
-// unreachable rewrites a transport error into words an operator understands.
-func unreachable(err error) error {
+// transportError is a request that got no answer: the server could not be
+// reached, did not answer within the bound, or the caller stopped waiting.
+type transportError struct {
+	err     error
+	bound   time.Duration // the provider's timeout
+	timeout bool          // the request ran out of the provider's timeout
+	stopped bool          // the caller's context ended
+}
+
+func (e *transportError) Error() string {
+	switch {
+	case e.stopped:
+		return fmt.Sprintf("no answer before the call was stopped: %v", e.err)
+	case e.timeout:
+		return fmt.Sprintf("server did not answer within %s (the provider's timeout): %v", e.bound, e.err)
+	}
+	return fmt.Sprintf("server unreachable: %v", e.err)
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+// unreachable rewrites a transport error into words an operator understands,
+// naming the bound when the request ran out of it.
+func (n *Nacos) unreachable(ctx context.Context, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("server did not answer in time: %v", err)
+	te := &transportError{err: err, bound: n.http.Timeout}
+	var ne net.Error
+	switch {
+	case ctx.Err() != nil:
+		te.stopped = true
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		te.timeout = true
 	}
-	return fmt.Errorf("server unreachable: %v", err)
+	return te
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/clients"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/config_client"
@@ -22,27 +23,39 @@ import (
 // error holding the server's message; a conflict is recognised by its words, as the
 // SDK drops the error code: Nacos says "Cas publish fail, server md5 may have
 // changed", Polaris "data is conflict, please try again".
+//
+// The SDK takes no context: the whole publish, creating the client included, is
+// bounded by casBound (the SDK tries to connect up to three times, each within the
+// provider's timeout). A publish given up on may still reach the server later;
+// its MD5 condition keeps it from overwriting a newer document.
 func (n *Nacos) publishCAS(ctx context.Context, key providers.ConfigKey, content, casMD5 string) error {
-	client, err := n.casClient()
-	if err != nil {
-		return n.configErr("publish", key, n.cfg.Addresses[0], err)
-	}
 	type result struct {
 		ok  bool
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
+		client, err := n.casClient()
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
 		ok, err := client.PublishConfig(vo.ConfigParam{
 			DataId: key.DataID, Group: key.Group, Content: content, CasMd5: casMD5,
 		})
 		done <- result{ok, err}
 	}()
+	bound := n.casBound()
+	t := time.NewTimer(bound)
+	defer t.Stop()
 	var r result
 	select {
 	case r = <-done:
 	case <-ctx.Done():
 		return n.configErr("publish", key, n.cfg.Addresses[0], ctx.Err())
+	case <-t.C:
+		return n.configErr("publish", key, n.cfg.Addresses[0],
+			fmt.Errorf("grpc publish: no answer within %s (three times the provider's timeout)", bound))
 	}
 	switch {
 	case r.err != nil && isCASConflict(r.err.Error()):
@@ -55,6 +68,9 @@ func (n *Nacos) publishCAS(ctx context.Context, key providers.ConfigKey, content
 	}
 	return nil
 }
+
+// casBound bounds a compare-and-swap publish through the SDK.
+func (n *Nacos) casBound() time.Duration { return 3 * n.cfg.Timeout }
 
 // isCASConflict recognises the servers' compare-and-swap refusals.
 func isCASConflict(msg string) bool {
