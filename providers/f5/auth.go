@@ -83,7 +83,7 @@ func (f *F5) login(ctx context.Context) error {
 	case st == http.StatusUnauthorized || st == http.StatusForbidden:
 		return fmt.Errorf("login as %q at %s refused: %v", f.username, f.base.Host, err)
 	case err != nil:
-		return fmt.Errorf("login as %q at %s: %v", f.username, f.base.Host, err)
+		return fmt.Errorf("login as %q at %s: %w", f.username, f.base.Host, err)
 	}
 	var ans loginAnswer
 	if err := json.Unmarshal(raw, &ans); err != nil || ans.Token.Token == "" {

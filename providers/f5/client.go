@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -45,9 +49,22 @@ func (f *F5) getJSON(ctx context.Context, path string, out any) error {
 	return f.send(ctx, http.MethodGet, path, nil, out)
 }
 
+// Retries. What the provider sends is safe to repeat: GETs, and PATCHes of a
+// member that set its state, session or ratio whole. A request is tried up to
+// callAttempts times, with a pause of callBackoff doubling after each, while it
+// fails in a way worth repeating: the connection was refused or dropped (a
+// restarting restjavad or httpd), or the answer was 502, 503 or 504. A request
+// that ran out of time is not repeated: a BIG-IP that does not answer fails it
+// after the request timeout, with an error naming the URL and the bound.
+const (
+	callAttempts = 3
+	callBackoff  = 200 * time.Millisecond
+)
+
 // send makes one authenticated request; with a token it logs in again and retries
 // once when the token was refused (401). body, when not nil, is sent as JSON; out,
-// when not nil, receives the decoded answer.
+// when not nil, receives the decoded answer. It retries as the const block above
+// says.
 func (f *F5) send(ctx context.Context, method, path string, body, out any) error {
 	var payload []byte
 	if body != nil {
@@ -56,6 +73,77 @@ func (f *F5) send(ctx context.Context, method, path string, body, out any) error
 			return err
 		}
 	}
+	pause := callBackoff
+	for try := 1; ; try++ {
+		err := f.sendOnce(ctx, method, path, payload, out)
+		if err == nil || try >= callAttempts || ctx.Err() != nil || !retryable(err) {
+			return err
+		}
+		f.logger.Debug("f5: trying again", "provider", f.name, "method", method, "path", path, "error", err)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause *= 2
+	}
+}
+
+// retryable reports whether a failed request is worth repeating.
+func retryable(err error) bool {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Status == http.StatusBadGateway || ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusGatewayTimeout
+	}
+	var te *transportError
+	return errors.As(err, &te) && !te.timeout && !te.stopped &&
+		(errors.Is(te.err, syscall.ECONNREFUSED) || errors.Is(te.err, syscall.ECONNRESET) ||
+			errors.Is(te.err, io.EOF) || errors.Is(te.err, io.ErrUnexpectedEOF))
+}
+
+// transportError is a request that got no answer.
+type transportError struct {
+	method, url string
+	err         error
+	bound       time.Duration // the request timeout
+	timeout     bool          // the request ran out of the request timeout
+	stopped     bool          // the caller's context ended
+}
+
+func (e *transportError) Error() string {
+	switch {
+	case e.stopped:
+		return fmt.Sprintf("%s %s: no answer before the call was stopped: %v", e.method, e.url, e.err)
+	case e.timeout:
+		return fmt.Sprintf("%s %s: no answer within %s (the request timeout): %v", e.method, e.url, e.bound, e.err)
+	}
+	return fmt.Sprintf("%s %s: %v", e.method, e.url, e.err)
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+// transportErr describes a request that got no answer, naming the bound when it
+// ran out of it.
+func (f *F5) transportErr(ctx context.Context, method, u string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	te := &transportError{method: method, url: u, err: err, bound: f.http.Timeout}
+	var ne net.Error
+	switch {
+	case ctx.Err() != nil:
+		te.stopped = true
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		te.timeout = true
+	}
+	return te
+}
+
+// sendOnce is one try of send.
+func (f *F5) sendOnce(ctx context.Context, method, path string, payload []byte, out any) error {
 	for attempt := 0; ; attempt++ {
 		h, err := f.authHeader(ctx, attempt > 0)
 		if err != nil {
@@ -86,7 +174,8 @@ func (f *F5) do(ctx context.Context, method, path string, payload []byte, h http
 	if payload != nil {
 		rd = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, f.base.String()+path, rd)
+	u := f.base.String() + path
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -99,14 +188,14 @@ func (f *F5) do(ctx context.Context, method, path string, payload []byte, h http
 	start := time.Now()
 	resp, err := f.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, f.transportErr(ctx, method, u, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	f.logger.Debug("f5 request", "provider", f.name, "method", method, "path", path,
 		"status", resp.StatusCode, "took", time.Since(start))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: reading the answer: %v", method, path, err)
+		return nil, fmt.Errorf("reading the answer: %w", f.transportErr(ctx, method, u, err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, &apiError{Status: resp.StatusCode, Message: errorMessage(raw)}
