@@ -50,7 +50,9 @@ func newFakeLB(kind, name string, log *writeLog) *fakeLB {
 	return &fakeLB{kind: kind, name: name, log: log, pools: map[string][]providers.Member{}, routes: map[string][]providers.Route{}}
 }
 
-func (b *fakeLB) Kind() string { return b.kind }
+// Kind is not a registered kind: the fake has none of a real balancer's
+// capabilities (no checks to wait for, no reload to settle).
+func (b *fakeLB) Kind() string { return "fake" }
 func (b *fakeLB) Name() string { return b.name }
 
 func (b *fakeLB) addMember(pool, address string, weight int) {

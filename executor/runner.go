@@ -140,6 +140,7 @@ type execution struct {
 	http    *http.Client
 	resume  *resumeHub
 	guards  *registryGuards
+	settles drainSettles
 	now     func() time.Time
 	started time.Time
 

@@ -164,3 +164,42 @@ func TestFenceStopsBeforeTheNextWrite(t *testing.T) {
 		t.Errorf("writes %v, want only the first step's", got)
 	}
 }
+
+// settlingKind is a test-only kind whose drains take 300ms to take effect, as
+// nginx's reload does.
+const settlingKind = "settlinglb"
+
+func init() {
+	providers.Register(providers.Factory{Kind: settlingKind, Caps: providers.Capabilities{DrainSettle: 300 * time.Millisecond},
+		New: func(providers.Settings) (providers.Provider, error) { return nil, nil }})
+}
+
+// settlingLB is the fake balancer under the settling kind.
+type settlingLB struct{ *fakeLB }
+
+func (b settlingLB) Kind() string { return settlingKind }
+
+// TestDeployWaitsForDrainSettle drains an instance on a balancer whose drains
+// settle late and deploys it at once, as a rollback of an instance the registry
+// never enabled does: the deploy starts only once the drain has settled.
+func TestDeployWaitsForDrainSettle(t *testing.T) {
+	rl := newRelease(t, releaseOptions{})
+	a := rl.addrs[0]
+	r := rl.runner()
+	r.Providers[lang.ProviderRef{Kind: "nginx", Name: "edge"}] = settlingLB{rl.lb}
+	events := &eventLog{}
+	r.Events = events
+	zero := 0
+	steps := []planner.Step{
+		{ID: "s.1", Kind: planner.BalancerSetWeight, Service: "order-service", Args: planner.StepArgs{Provider: "nginx.edge", Pool: "order_backend", Address: a, Weight: &zero}},
+		{ID: "s.2", Kind: planner.Deploy, Service: "order-service", After: []string{"s.1"}, Args: planner.StepArgs{Address: a, Group: "a", Version: "2.0.0", FromVersion: "1.0.0"}},
+	}
+	start := time.Now()
+	mustApply(t, r, &planner.Plan{Steps: steps})
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("the deploy ran %s after the drain, before it settled (300ms)", took)
+	}
+	if rl.version(a) != "2.0.0" {
+		t.Errorf("%s runs %s, want 2.0.0", a, rl.version(a))
+	}
+}

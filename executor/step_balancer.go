@@ -46,6 +46,9 @@ func (x *execution) setMemberWeight(ctx context.Context, st *planner.Step) ([]wr
 		return nil, fmt.Errorf("setting the weight of %s in %s to %d: %w", a.Address, a.Pool, *a.Weight, err)
 	}
 	w := before.Weight
+	if *a.Weight == 0 {
+		x.lowered(b, a.Address)
+	}
 	writes := []write{{
 		key:     memberKey("weight", a.Provider, a.Pool, a.Address),
 		address: a.Address,
@@ -80,6 +83,9 @@ func (x *execution) setMemberState(ctx context.Context, st *planner.Step) ([]wri
 	prev := before.State
 	if prev == "" {
 		prev = providers.StateReady
+	}
+	if a.State != providers.StateReady {
+		x.lowered(b, a.Address)
 	}
 	writes := []write{{
 		key:     memberKey("state", a.Provider, a.Pool, a.Address),
@@ -150,6 +156,9 @@ func (x *execution) switchMembers(ctx context.Context, st *planner.Step) ([]writ
 				Args:   planner.StepArgs{Provider: a.Provider, Pool: a.Pool, Address: addr, Weight: &w}}
 			if err := b.SetMemberWeight(ctx, a.Pool, addr, w); err != nil {
 				return fmt.Errorf("setting the weight of %s in %s to %d: %w", addr, a.Pool, w, err)
+			}
+			if w == 0 {
+				x.lowered(b, addr)
 			}
 			prevW := m.Weight
 			writes = append(writes, write{key: memberKey("weight", a.Provider, a.Pool, addr), address: addr, did: one,

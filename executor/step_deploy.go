@@ -67,6 +67,10 @@ func (x *execution) deploy(ctx context.Context, st *planner.Step) error {
 		x.guards.hold(ctx, st)
 	}
 
+	// A balancer that took the instance out of traffic may still be switching over.
+	if err := x.settled(ctx, st.Args.Address); err != nil {
+		return err
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("deploy command %s: %w", argv[0], err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
@@ -45,6 +46,11 @@ type Capabilities struct {
 	// their verdict in Member.Health. A restarted member counts as serving only once
 	// the balancer says so (the plan's wait.serving steps).
 	ConfirmsServing bool
+	// DrainSettle is how long after a write that takes a member out of traffic
+	// the balancer may still send it new requests (nginx: `nginx -s reload`
+	// returns once the signal is sent; the master switches workers shortly after).
+	// Nothing is deployed to the member before it has passed.
+	DrainSettle time.Duration
 }
 
 // CapabilitiesOf returns the capabilities a kind registered; an unknown kind has none.

@@ -1,6 +1,8 @@
 package nginx
 
 import (
+	"time"
+
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/nonstop-release/nonstop/lang"
@@ -12,7 +14,7 @@ const Kind = "nginx"
 
 func init() {
 	providers.Register(providers.Factory{Kind: Kind, Schema: schema, New: New,
-		Caps: providers.Capabilities{HoldsRoutes: true}})
+		Caps: providers.Capabilities{HoldsRoutes: true, DrainSettle: time.Second}})
 }
 
 // schema is the nginx provider block: a balancer whose upstreams live in one file
