@@ -86,9 +86,10 @@ func newRPC(kind, name string, st settings, version, defaultEndpoint string) (*r
 		version:   version,
 		keyID:     st.keyID,
 		keySecret: st.keySecret,
-		http:      &http.Client{Timeout: requestTimeout},
+		http:      &http.Client{},
 		now:       time.Now,
 		nonce:     randomToken,
+		timeout:   requestTimeout,
 	}, nil
 }
 

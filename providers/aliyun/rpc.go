@@ -8,17 +8,36 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
-// requestTimeout bounds one API request when the caller's context does not.
+// requestTimeout bounds one try of an API request (connecting, sending, reading
+// the answer), unless the caller's context ends first.
 const requestTimeout = 30 * time.Second
+
+// Retries. Every action the providers call is safe to repeat: reads (Describe*,
+// List*, Get*), SetVServerGroupAttribute (which sets weights whole) and
+// UpdateServerGroupServersAttribute (whose ClientToken, the same on every try,
+// makes the API apply it once). A call is tried up to callAttempts times, with a
+// pause of callBackoff doubling after each, while it fails in a way worth
+// repeating: the connection was refused or dropped, or the API throttled it or
+// said it is unavailable (Code Throttling*, ServiceUnavailable). An error page
+// of a gateway in front of the API (no Code) is reported at once.
+// A try that ran out of time is not repeated: an endpoint that does not answer
+// fails the call after the request timeout, naming the endpoint and the bound.
+const (
+	callAttempts = 3
+	callBackoff  = 500 * time.Millisecond
+)
 
 // maxBody bounds how much of an answer is read.
 const maxBody = 8 << 20
@@ -36,6 +55,8 @@ type rpcClient struct {
 	http      *http.Client
 	now       func() time.Time
 	nonce     func() string
+	// timeout bounds one try; 0 means requestTimeout.
+	timeout time.Duration
 }
 
 // APIError is an error answer of the Alibaba Cloud API: the HTTP status and the
@@ -74,13 +95,39 @@ type errorBody struct {
 	Message   string `json:"Message"`
 }
 
-// call runs one action with its parameters and decodes the JSON answer into out.
+// call runs one action with its parameters and decodes the JSON answer into out,
+// retrying as the const block above says. Each try is signed anew (its own
+// nonce and timestamp).
 func (c *rpcClient) call(ctx context.Context, action string, params url.Values, out any) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, requestTimeout)
-		defer cancel()
+	pause := callBackoff
+	for try := 1; ; try++ {
+		err := c.callOnce(ctx, action, params, out)
+		if err == nil || try >= callAttempts || ctx.Err() != nil || !retryable(err) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause *= 2
 	}
+}
+
+// bound is how long one try may take.
+func (c *rpcClient) bound() time.Duration {
+	if c.timeout <= 0 {
+		return requestTimeout
+	}
+	return c.timeout
+}
+
+// callOnce is one try of call.
+func (c *rpcClient) callOnce(parent context.Context, action string, params url.Values, out any) error {
+	ctx, cancel := context.WithTimeout(parent, c.bound())
+	defer cancel()
 	q := c.signedQuery(http.MethodPost, action, params)
 	u := *c.endpoint
 	u.Path = "/"
@@ -93,12 +140,12 @@ func (c *rpcClient) call(ctx context.Context, action string, params url.Values, 
 	req.Header.Set("User-Agent", "nonstop")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %v", action, err)
+		return c.transportErr(parent, action, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return fmt.Errorf("%s: reading the answer: %v", action, err)
+		return fmt.Errorf("reading the answer: %w", c.transportErr(parent, action, err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return decodeError(action, resp.StatusCode, body)
@@ -107,6 +154,57 @@ func (c *rpcClient) call(ctx context.Context, action string, params url.Values, 
 		return fmt.Errorf("%s: the answer is not the documented JSON: %v", action, err)
 	}
 	return nil
+}
+
+// transportError is a request that got no answer. Its message names the
+// action and the endpoint (never the signed query, which holds the AccessKey
+// ID).
+type transportError struct {
+	action, endpoint string
+	err              error
+	bound            time.Duration
+	timeout          bool // the try ran out of its bound
+	stopped          bool // the caller's context ended
+}
+
+func (e *transportError) Error() string {
+	switch {
+	case e.stopped:
+		return fmt.Sprintf("%s at %s: no answer before the call was stopped: %v", e.action, e.endpoint, e.err)
+	case e.timeout:
+		return fmt.Sprintf("%s at %s: no answer within %s (the request timeout): %v", e.action, e.endpoint, e.bound, e.err)
+	}
+	return fmt.Sprintf("%s at %s: %v", e.action, e.endpoint, e.err)
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+func (c *rpcClient) transportErr(parent context.Context, action string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	te := &transportError{action: action, endpoint: c.endpoint.String(), err: err, bound: c.bound()}
+	var ne net.Error
+	switch {
+	case parent.Err() != nil:
+		te.stopped = true
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		te.timeout = true
+	}
+	return te
+}
+
+// retryable reports whether a failed try is worth repeating.
+func retryable(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return strings.HasPrefix(ae.Code, "Throttling") || ae.Code == "ServiceUnavailable"
+	}
+	var te *transportError
+	return errors.As(err, &te) && !te.timeout && !te.stopped &&
+		(errors.Is(te.err, syscall.ECONNREFUSED) || errors.Is(te.err, syscall.ECONNRESET) ||
+			errors.Is(te.err, io.EOF) || errors.Is(te.err, io.ErrUnexpectedEOF))
 }
 
 // decodeError turns an error answer into an *APIError; a body that is not the
