@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
@@ -62,8 +63,29 @@ func findInstance(ctx context.Context, r providers.Registry, key providers.Servi
 	return providers.Instance{}, false, nil
 }
 
-// setInstance runs registry.set_enabled and registry.set_weight.
+// registryRetry bounds the retries of a registry write: an instance may be
+// briefly missing while its application re-registers (Polaris answers "not found
+// instances" then), and the writes are idempotent.
+const registryRetry = 5 * time.Second
+
+// setInstance runs registry.set_enabled and registry.set_weight, retrying for
+// registryRetry.
 func (x *execution) setInstance(ctx context.Context, st *planner.Step) ([]write, error) {
+	deadline := time.Now().Add(registryRetry)
+	for {
+		w, err := x.setInstanceOnce(ctx, st)
+		if err == nil || ctx.Err() != nil || !time.Now().Before(deadline) {
+			return w, err
+		}
+		x.log.Debug("registry write failed; retrying", "step", st.ID, "error", err)
+		if serr := sleep(ctx, 250*time.Millisecond); serr != nil {
+			return w, err
+		}
+	}
+}
+
+// setInstanceOnce makes one attempt of setInstance.
+func (x *execution) setInstanceOnce(ctx context.Context, st *planner.Step) ([]write, error) {
 	r, key, err := x.registryOf(st)
 	if err != nil {
 		return nil, err
