@@ -1,9 +1,8 @@
 package lang
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -12,10 +11,6 @@ import (
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
-
-// maxFileSize bounds what file() reads, so a configuration cannot make nonstop
-// read a device or a huge file into memory.
-const maxFileSize = 4 << 20
 
 // functions returns the functions available in every expression: the cty
 // standard library under Terraform's names, plus env(), file(), the cidr
@@ -136,31 +131,22 @@ func fileFunc(readFile func(string) ([]byte, error)) function.Function {
 }
 
 // diskReader returns a file() reader for files relative to dir that refuses
-// anything but regular files of at most maxFileSize bytes.
+// anything but regular files of at most MaxFileSize bytes.
 func diskReader(dir string) func(string) ([]byte, error) {
 	return func(name string) ([]byte, error) {
 		p := name
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		f, err := os.Open(p)
-		if err != nil {
+		b, err := readRegularFile(p, MaxFileSize)
+		var big *FileTooLargeError
+		switch {
+		case errors.As(err, &big):
+			return nil, fmt.Errorf("%s is %s, more than the limit of %s for file()", name, byteSize(big.Size), byteSize(big.Limit))
+		case errors.Is(err, ErrNotRegular):
+			return nil, fmt.Errorf("%s is not a regular file: file() reads only regular files", name)
+		case err != nil:
 			return nil, fmt.Errorf("cannot read %s: %v", name, err)
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %v", name, err)
-		}
-		if !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s is not a regular file", name)
-		}
-		b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %v", name, err)
-		}
-		if len(b) > maxFileSize {
-			return nil, fmt.Errorf("%s is larger than %d bytes", name, maxFileSize)
 		}
 		return b, nil
 	}

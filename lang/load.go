@@ -34,9 +34,14 @@ type LoadOptions struct {
 	// configuration; nil means reading it from disk relative to the directory.
 	// Loaders of a git ref set it to read from the ref.
 	ReadFile func(string) ([]byte, error)
+	// UnsetUnknown makes a variable that has no default and is not set unknown
+	// instead of an error, as `nonstop validate` wants: checking a configuration
+	// needs no secrets. What depends on such a variable is not checked further.
+	UnsetUnknown bool
 }
 
-// LoadDir loads every *.ns.hcl file in dir.
+// LoadDir loads every *.ns.hcl file in dir. Each must be a regular file of at
+// most MaxSourceSize bytes.
 func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -48,9 +53,9 @@ func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), FileSuffix) {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		b, err := ReadSourceFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			d = d.Append(diags.Sourceless(diags.Error, "Cannot read configuration file", err.Error()+"."))
+			d = d.Append(readDiagnostic("configuration file", err))
 			continue
 		}
 		files[e.Name()] = b
@@ -66,7 +71,9 @@ func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 }
 
 // LoadFiles loads the given files (name relative to dir → contents) as one
-// configuration of directory dir. It never panics, whatever the contents.
+// configuration of directory dir. It never panics, whatever the contents: a
+// file over MaxSourceSize or nested more than MaxNesting levels deep is refused
+// before it is parsed.
 //
 // When the diagnostics hold errors the Config is partial: callers may read only
 // its Sources (to render the diagnostics) and SensitiveValues (to redact them).
@@ -85,7 +92,16 @@ func LoadFiles(dir string, files map[string][]byte, opts LoadOptions) (*Config, 
 		if dir != "" && !filepath.IsAbs(name) {
 			display = filepath.Join(dir, name)
 		}
+		if len(files[name]) > MaxSourceSize {
+			l.diags = l.diags.Append(readDiagnostic("configuration file",
+				&FileTooLargeError{Path: display, Size: int64(len(files[name])), Limit: MaxSourceSize}))
+			continue
+		}
 		l.cfg.Sources[display] = files[name]
+		if d := CheckNesting(files[name], display); d.HasErrors() {
+			l.diags = l.diags.Append(d)
+			continue
+		}
 		f, d := hclsyntax.ParseConfig(files[name], display, hcl.InitialPos)
 		l.diags = l.diags.Append(d)
 		if d.HasErrors() || f == nil {

@@ -3,7 +3,6 @@ package lang
 import (
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
@@ -21,7 +20,8 @@ import (
 const EnvVarPrefix = "NONSTOP_VAR_"
 
 // decodeVariables decodes the variable blocks and gives each variable its value:
-// the default, overridden by NONSTOP_VAR_<name>, then -var-file, then -var.
+// the default, overridden by NONSTOP_VAR_<name>, then -var-file, then -var. A
+// variable left without a value is an error, or unknown with UnsetUnknown.
 func (l *loader) decodeVariables(blocks []*hcl.Block) {
 	var order []*Variable
 	for _, b := range blocks {
@@ -53,6 +53,10 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 		l.assignVarOption(opt)
 	}
 	for _, v := range order {
+		if v.Value == cty.NilVal && l.opts.UnsetUnknown {
+			v.Value = cty.UnknownVal(v.Type)
+			continue
+		}
 		if v.Value == cty.NilVal {
 			l.errorf(v.DeclRange, "Required variable not set",
 				"The variable %q has no default, so it must be set with -var, -var-file or %s%s.", v.Name, EnvVarPrefix, v.Name)
@@ -106,6 +110,11 @@ func (l *loader) constant(a *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
 
 // assignRaw sets v from a raw command-line or environment string.
 func (l *loader) assignRaw(v *Variable, raw, source string) {
+	if v.Type != cty.String && CheckNesting([]byte(raw), "<value>").HasErrors() {
+		l.diags = l.diags.Append(diags.Sourceless(diags.Error, "Invalid value for variable",
+			fmt.Sprintf("The value given by %s for var.%s nests more than %d levels deep; nonstop refuses it before parsing it.", source, v.Name, MaxNesting)))
+		return
+	}
 	val := rawVariableValue(v.Type, raw)
 	c, err := convert.Convert(val, v.Type)
 	if err != nil {
@@ -154,12 +163,16 @@ func (l *loader) assignVarOption(opt string) {
 
 // loadVarFile applies a -var-file of HCL attributes.
 func (l *loader) loadVarFile(path string) {
-	src, err := os.ReadFile(path)
+	src, err := ReadSourceFile(path)
 	if err != nil {
-		l.diags = l.diags.Append(diags.Sourceless(diags.Error, "Cannot read variables file", err.Error()+"."))
+		l.diags = l.diags.Append(readDiagnostic("variables file", err))
 		return
 	}
 	l.cfg.Sources[path] = src
+	if d := CheckNesting(src, path); d.HasErrors() {
+		l.diags = l.diags.Append(d)
+		return
+	}
 	f, d := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	l.diags = l.diags.Append(d)
 	if d.HasErrors() {

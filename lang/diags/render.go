@@ -16,6 +16,18 @@ const wrapWidth = 78
 // maxSnippetLines bounds how many source lines RenderHuman shows for one subject.
 const maxSnippetLines = 5
 
+// MaxShown is how many diagnostics RenderHuman and JSON show; the others are
+// only counted ("and 12 more errors not shown"), so that no input can flood the
+// terminal.
+const MaxShown = 50
+
+// maxSnippetWidth bounds, in bytes, how much of one source line a snippet
+// shows: a longer line is cut to a window around the subject.
+const maxSnippetWidth = 160
+
+// maxDetailSize bounds, in bytes, a diagnostic's summary and detail as shown.
+const maxDetailSize = 2048
+
 const (
 	ansiReset  = "\x1b[0m"
 	ansiBold   = "\x1b[1m"
@@ -29,13 +41,68 @@ const (
 // carets, then the detail wrapped at 78 columns. sources maps filenames (as they
 // appear in the ranges) to file contents; a missing file only loses its snippet.
 // With color, the heading and the subject are highlighted with ANSI escapes.
+//
+// Only the first MaxShown diagnostics are written, followed by a count of the
+// others; a long source line is cut to a window around the subject, and a
+// summary or detail to its first 2 KiB.
 func RenderHuman(w io.Writer, ds Diagnostics, sources map[string][]byte, color bool) {
-	for i, d := range ds {
+	shown, rest := split(ds)
+	for i, d := range shown {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
 		renderOne(w, d, sources, color)
 	}
+	if len(rest) > 0 {
+		fmt.Fprintf(w, "\n... and %s not shown: fix the ones above first.\n", countText(rest))
+	}
+}
+
+// split returns the diagnostics to show and the ones to only count.
+func split(ds Diagnostics) (shown, rest Diagnostics) {
+	if len(ds) <= MaxShown {
+		return ds, nil
+	}
+	return ds[:MaxShown], ds[MaxShown:]
+}
+
+// countText says how many errors and warnings ds holds: "3 more errors and 1
+// more warning".
+func countText(ds Diagnostics) string {
+	errs := len(ds.Errs())
+	warns := len(ds) - errs
+	var parts []string
+	if errs > 0 {
+		parts = append(parts, plural(errs, "more error"))
+	}
+	if warns > 0 {
+		parts = append(parts, plural(warns, "more warning"))
+	}
+	return strings.Join(parts, " and ")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// truncate cuts s to at most max bytes, then back to its last space if one lies
+// in the final quarter (so that a value, and a secret the redactor must see
+// whole, is rarely cut in two), and says how much was left out.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if sp := strings.LastIndexAny(s[:cut], " \n"); sp >= max*3/4 {
+		cut = sp
+	}
+	return fmt.Sprintf("%s ... (%d more bytes)", s[:cut], len(s)-cut)
 }
 
 func renderOne(w io.Writer, d Diagnostic, sources map[string][]byte, color bool) {
@@ -43,10 +110,11 @@ func renderOne(w io.Writer, d Diagnostic, sources map[string][]byte, color bool)
 	if d.Severity == Warning {
 		label, paint = "Warning", ansiYellow
 	}
+	summary := truncate(d.Summary, maxDetailSize)
 	if color {
-		fmt.Fprintf(w, "%s%s%s: %s%s\n", ansiBold, paint, label, d.Summary, ansiReset)
+		fmt.Fprintf(w, "%s%s%s: %s%s\n", ansiBold, paint, label, summary, ansiReset)
 	} else {
-		fmt.Fprintf(w, "%s: %s\n", label, d.Summary)
+		fmt.Fprintf(w, "%s: %s\n", label, summary)
 	}
 	if d.Subject != nil {
 		fmt.Fprintln(w)
@@ -57,7 +125,7 @@ func renderOne(w io.Writer, d Diagnostic, sources map[string][]byte, color bool)
 	}
 	if d.Detail != "" {
 		fmt.Fprintln(w)
-		for _, line := range Wrap(d.Detail, wrapWidth) {
+		for _, line := range Wrap(truncate(d.Detail, maxDetailSize), wrapWidth) {
 			fmt.Fprintln(w, line)
 		}
 	}
@@ -92,6 +160,7 @@ func writeSnippet(w io.Writer, src []byte, rng hcl.Range, color bool) {
 		if n == rng.End.Line {
 			to = clamp(rng.End.Byte-lineStart[n-1], from, len(text))
 		}
+		text, from, to = window(text, from, to)
 		if color && to > from {
 			fmt.Fprintf(w, "  %*d: %s%s%s%s\n", gutter, n, text[:from], ansiUnder, text[from:to], ansiReset+text[to:])
 		} else {
@@ -104,6 +173,48 @@ func writeSnippet(w io.Writer, src []byte, rng hcl.Range, color bool) {
 	if truncated {
 		fmt.Fprintf(w, "  %*s  (%d more lines)\n", gutter, "", rng.End.Line-last)
 	}
+}
+
+// window cuts a line longer than maxSnippetWidth to a window that starts a
+// little before the subject [from, to), marking each cut with "...", and
+// returns the window with the subject's offsets in it. Cuts fall on a space
+// when one is near, and never inside a UTF-8 character.
+func window(text string, from, to int) (string, int, int) {
+	if len(text) <= maxSnippetWidth {
+		return text, from, to
+	}
+	const lead, slack = 40, 24
+	start := max(0, from-lead)
+	if start > 0 {
+		if sp := strings.IndexByte(text[start:min(start+slack, from)], ' '); sp >= 0 {
+			start += sp + 1
+		}
+		for start < from && !utf8.RuneStart(text[start]) {
+			start++
+		}
+	}
+	end := min(len(text), start+maxSnippetWidth)
+	if end < len(text) {
+		if sp := strings.LastIndexByte(text[max(start, end-slack):end], ' '); sp >= 0 && max(start, end-slack)+sp > from {
+			end = max(start, end-slack) + sp
+		}
+		for end > start && !utf8.RuneStart(text[end]) {
+			end--
+		}
+	}
+	out, shift := text[start:end], start
+	if start > 0 {
+		out, shift = "..."+out, start-3
+	}
+	if end < len(text) {
+		out += "..."
+	}
+	from = clamp(from-shift, 0, len(out))
+	to = clamp(to-shift, from, len(out))
+	if end < len(text) {
+		to = min(to, len(out)-3)
+	}
+	return out, from, max(from, to)
 }
 
 // lineOffsets returns the byte offset at which each line starts.
@@ -184,6 +295,9 @@ type JSONReport struct {
 	ErrorCount   int              `json:"error_count"`
 	WarningCount int              `json:"warning_count"`
 	Diagnostics  []JSONDiagnostic `json:"diagnostics"`
+	// NotShown counts the diagnostics after the first MaxShown, which are left
+	// out of Diagnostics (error_count and warning_count count them).
+	NotShown int `json:"not_shown,omitempty"`
 }
 
 // JSONDiagnostic is one diagnostic in a JSONReport.
@@ -209,16 +323,16 @@ type JSONPos struct {
 }
 
 // JSON converts ds into its machine-readable form. Sourceless diagnostics have no
-// range; Diagnostics is an empty list, never null, when ds is empty.
+// range; Diagnostics is an empty list, never null, when ds is empty. Like
+// RenderHuman it holds the first MaxShown diagnostics, each summary and detail
+// cut to 2 KiB, and counts the rest in NotShown.
 func JSON(ds Diagnostics) JSONReport {
-	rep := JSONReport{Diagnostics: make([]JSONDiagnostic, 0, len(ds))}
-	for _, d := range ds {
-		if d.Severity == Warning {
-			rep.WarningCount++
-		} else {
-			rep.ErrorCount++
-		}
-		jd := JSONDiagnostic{Severity: d.Severity.String(), Summary: d.Summary, Detail: d.Detail}
+	shown, rest := split(ds)
+	rep := JSONReport{Diagnostics: make([]JSONDiagnostic, 0, len(shown)), NotShown: len(rest)}
+	rep.ErrorCount = len(ds.Errs())
+	rep.WarningCount = len(ds) - rep.ErrorCount
+	for _, d := range shown {
+		jd := JSONDiagnostic{Severity: d.Severity.String(), Summary: truncate(d.Summary, maxDetailSize), Detail: truncate(d.Detail, maxDetailSize)}
 		if d.Subject != nil {
 			jd.Range = &JSONRange{
 				Filename: d.Subject.Filename,
