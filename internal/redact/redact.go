@@ -72,14 +72,16 @@ func (r *Redactor) Len() int {
 
 // String returns s with every secret replaced.
 func (r *Redactor) String(s string) string {
-	out, _ := r.redact([]byte(s), true)
+	out, _ := r.redact([]byte(s), 0, true)
 	return string(out)
 }
 
-// redact replaces the secrets in b. Unless final, it stops at the first position
-// from which the rest of b could be the start of a secret and returns that rest as
-// held, to be completed by the next write.
-func (r *Redactor) redact(b []byte, final bool) (out, held []byte) {
+// redact replaces the secrets in b; prev is the byte that came before b (0 at
+// the start of the output). Unless final, it stops at the first position from
+// which the rest of b could be the start of a secret, or a secret whose end is
+// not known to be a token's end yet, and returns that rest as held, to be
+// completed by the next write.
+func (r *Redactor) redact(b []byte, prev byte, final bool) (out, held []byte) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if len(r.secrets) == 0 {
@@ -87,18 +89,23 @@ func (r *Redactor) redact(b []byte, final bool) (out, held []byte) {
 	}
 	out = make([]byte, 0, len(b))
 	for i := 0; i < len(b); {
+		before := prev
+		if i > 0 {
+			before = b[i-1]
+		}
 		if !r.first[b[i]] {
 			out = append(out, b[i])
 			i++
 			continue
 		}
-		if s := r.matchAt(b[i:]); s != "" {
+		s, pending := r.matchAt(b[i:], before, final)
+		if pending {
+			return out, append([]byte(nil), b[i:]...)
+		}
+		if s != "" {
 			out = append(out, Replacement...)
 			i += len(s)
 			continue
-		}
-		if !final && r.startsSecret(b[i:]) {
-			return out, append([]byte(nil), b[i:]...)
 		}
 		out = append(out, b[i])
 		i++
@@ -106,22 +113,45 @@ func (r *Redactor) redact(b []byte, final bool) (out, held []byte) {
 	return out, nil
 }
 
-// matchAt returns the longest secret that b starts with, or "".
-func (r *Redactor) matchAt(b []byte) string {
+// matchAt returns the longest secret that b starts with as a whole token (see
+// isToken), or "". Unless final, pending is true when the answer depends on
+// bytes after b: b is a proper prefix of a secret, or a secret that ends b may
+// go on as a word.
+func (r *Redactor) matchAt(b []byte, before byte, final bool) (secret string, pending bool) {
 	for _, s := range r.secrets {
-		if len(b) >= len(s) && string(b[:len(s)]) == s {
-			return s
+		switch {
+		case len(b) < len(s):
+			if !final && s[:len(b)] == string(b) && boundaryBefore(s, before) {
+				return "", true
+			}
+		case string(b[:len(s)]) != s || !boundaryBefore(s, before):
+		case len(b) == len(s) && !final && isWord(s[len(s)-1]):
+			return "", true // the next write may continue the word
+		case len(b) == len(s) || boundaryAfter(s, b[len(s)]):
+			return s, false
 		}
 	}
-	return ""
+	return "", false
 }
 
-// startsSecret reports whether b is a proper prefix of some secret.
-func (r *Redactor) startsSecret(b []byte) bool {
-	for _, s := range r.secrets {
-		if len(b) < len(s) && s[:len(b)] == string(b) {
-			return true
-		}
-	}
-	return false
+// boundaryBefore reports whether secret s may start after the byte before: a
+// secret that starts with a word character must not continue a word.
+func boundaryBefore(s string, before byte) bool {
+	return !isWord(s[0]) || !isWord(before)
+}
+
+// boundaryAfter reports whether secret s may end before the byte after: a secret
+// that ends with a word character must not run on into a word.
+func boundaryAfter(s string, after byte) bool {
+	return !isWord(s[len(s)-1]) || !isWord(after)
+}
+
+// isWord reports whether c belongs to a word: an ASCII letter or digit, '_',
+// or a byte of a multi-byte UTF-8 character. A secret is replaced only where it
+// is a whole token, not inside a longer word: with a password "main", "domain"
+// stays as it is, while password=main, "main", main: and (main) are redacted.
+// Replacing the middle of a word would print the secret's surroundings and so
+// tell it ("do(sensitive value)").
+func isWord(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }

@@ -20,7 +20,7 @@ func TestString(t *testing.T) {
 		"no secrets":        {nil, "password=hunter2", "password=hunter2"},
 		"one secret":        {[]string{"hunter2"}, "password=hunter2 again hunter2", "password=(sensitive value) again (sensitive value)"},
 		"empty ignored":     {[]string{"", "  "}, "a  b", "a  b"},
-		"longest wins":      {[]string{"abc", "abcdef"}, "xabcdefx abcx", "x(sensitive value)x (sensitive value)x"},
+		"longest wins":      {[]string{"abc", "abcdef"}, "x abcdef-x abc.", "x (sensitive value)-x (sensitive value)."},
 		"json escaped form": {[]string{`p"w\d`}, `{"password":"p\"w\\d"}`, `{"password":"(sensitive value)"}`},
 		"near miss":         {[]string{"hunter2"}, "hunter hunter3", "hunter hunter3"},
 	}
@@ -30,6 +30,62 @@ func TestString(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestWholeTokensOnly checks the rule: a secret is replaced where it stands as a
+// value (a whole token), never inside a longer word.
+func TestWholeTokensOnly(t *testing.T) {
+	r := New("main", "s3cr3t!", "-x9")
+	tests := map[string]string{
+		"domain maintenance mainly remain":   "domain maintenance mainly remain",
+		`password = "main"`:                  `password = "(sensitive value)"`,
+		"password=main user=nacos":           "password=(sensitive value) user=nacos",
+		"key: main\n":                        "key: (sensitive value)\n",
+		"main":                               "(sensitive value)",
+		"(main) [main] {main} main, main.":   "((sensitive value)) [(sensitive value)] {(sensitive value)} (sensitive value), (sensitive value).",
+		"postgres://u:main@db/main?x=1":      "postgres://u:(sensitive value)@db/(sensitive value)?x=1",
+		"main_branch xmain main2 maïn mainé": "main_branch xmain main2 maïn mainé",
+		"pw=s3cr3t! pw=s3cr3t!!":             "pw=(sensitive value) pw=(sensitive value)!",
+		"as=s3cr3t!x":                        "as=(sensitive value)x", // ends in punctuation: no boundary needed after
+		"opt-x9 y":                           "opt(sensitive value) y",
+	}
+	for in, want := range tests {
+		if diff := cmp.Diff(want, r.String(in)); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", in, diff)
+		}
+	}
+}
+
+// TestWriterWholeTokensAcrossWrites checks the token rule where a write ends or
+// starts at the secret: the writer holds a secret at the end of a write until
+// it knows whether a word goes on, and remembers the byte before a write.
+func TestWriterWholeTokensAcrossWrites(t *testing.T) {
+	const text = "domain=main mains main\n"
+	want := "domain=(sensitive value) mains (sensitive value)\n"
+	r := New("main")
+	for i := 0; i <= len(text); i++ {
+		for j := i; j <= len(text); j++ {
+			var buf bytes.Buffer
+			w := r.Writer(&buf)
+			for _, piece := range []string{text[:i], text[i:j], text[j:]} {
+				w.Write([]byte(piece))
+			}
+			w.Flush()
+			if buf.String() != want {
+				t.Errorf("split at %d and %d: got %q, want %q", i, j, buf.String(), want)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	w.Write([]byte("last: main"))
+	if got := buf.String(); got != "last: " {
+		t.Errorf("a secret ending a write was passed on before its end was known: %q", got)
+	}
+	w.Flush()
+	if got := buf.String(); got != "last: (sensitive value)" {
+		t.Errorf("after flush: %q", got)
 	}
 }
 

@@ -12,6 +12,9 @@ type Writer struct {
 	mu   sync.Mutex
 	out  io.Writer
 	held []byte
+	// prev is the last byte passed on (before redaction), which decides
+	// whether a secret at the start of the next write starts a token.
+	prev byte
 }
 
 // Writer returns a Writer that redacts everything written to w. The end of a write
@@ -31,7 +34,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if len(w.held) > 0 {
 		buf = append(w.held, p...)
 	}
-	out, held := w.r.redact(buf, false)
+	out, held := w.r.redact(buf, w.prev, false)
+	if done := len(buf) - len(held); done > 0 {
+		w.prev = buf[done-1]
+	}
 	w.held = held
 	if len(out) > 0 {
 		if _, err := w.out.Write(out); err != nil {
@@ -48,7 +54,8 @@ func (w *Writer) Flush() error {
 	if len(w.held) == 0 {
 		return nil
 	}
-	out, _ := w.r.redact(w.held, true)
+	out, _ := w.r.redact(w.held, w.prev, true)
+	w.prev = w.held[len(w.held)-1]
 	w.held = nil
 	_, err := w.out.Write(out)
 	return err
