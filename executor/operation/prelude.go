@@ -183,11 +183,19 @@ func Refresh(ctx context.Context, o Options) (*planner.Live, diags.Diagnostics) 
 // was made from, for a later stale check. It returns the plan (nil on errors) and
 // every diagnostic, and reports nothing through the View.
 func Plan(ctx context.Context, o Options) (*planner.Plan, diags.Diagnostics) {
+	p, _, ds := PlanLive(ctx, o)
+	return p, ds
+}
+
+// PlanLive is Plan that also returns the live state the plan was made from (nil
+// when it could not be read), for reports that compare it with another
+// configuration (plan -base).
+func PlanLive(ctx context.Context, o Options) (*planner.Plan, *planner.Live, diags.Diagnostics) {
 	x := newOp(o)
 	defer x.close()
 	live, ds := x.refresh(ctx, o.Targets)
 	if ds.HasErrors() {
-		return nil, ds
+		return nil, live, ds
 	}
 	commit := commitOf(x.cfg, x.dir)
 	log := x.log.Named("plan")
@@ -203,7 +211,7 @@ func Plan(ctx context.Context, o Options) (*planner.Plan, diags.Diagnostics) {
 	if p != nil {
 		log.Debug("plan made", "changes", len(p.Changes), "steps", len(p.Steps))
 	}
-	return p, ds
+	return p, live, ds
 }
 
 // makePlan plans against live and records in the plan the live values it was

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/nonstop-release/nonstop/cmd/nonstop/views"
+	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
@@ -19,11 +20,24 @@ Usage: nonstop drift [options] [DIR]
   difference names the object, the field, the expected and the actual value.
   It changes nothing; "nonstop plan" shows how nonstop would repair it.
 
+  Drift looks at the state lock first: while an apply runs, live state is a
+  release half done, not drift. drift then says which apply (who, since when,
+  which release, which step) and exits 3 at once, or with -lock-timeout
+  waits up to that long for it to finish and reads live state after it.
+  -lock=false does not look (a journal in the state is only a warning).
+
+  -format markdown prints a report for an issue: a hidden marker line
+  ("<!-- nonstop:drift dir=DIR workspace=NAME -->") by which CI finds the
+  issue it opened before, a header with directory, workspace and commit, the
+  summary, then a table.
+
 Exit codes:
   0  no drift: live state matches the configuration
   1  an error: the configuration, a provider that could not be read, or a
      wrong flag
   2  drift was found
+  3  an apply is in progress (and did not finish within -lock-timeout):
+     nothing was compared
 `
 
 var driftCommand = &Command{
@@ -41,6 +55,8 @@ func runDrift(m *Meta, args []string) int {
 	vars.Register(fs)
 	var lf liveFlags
 	lf.Register(fs)
+	var lock lockFlags
+	lock.Register(fs)
 	if code, done := m.Parse(fs, args); done {
 		return code
 	}
@@ -52,10 +68,15 @@ func runDrift(m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
-	provs, live, rds := m.openAndRefresh(context.Background(), cfg, lf.RefreshOptions())
-	defer m.closeProviders(provs)
+	where := whereOf(cfg, dir)
+	live, rds, running := operation.RefreshWhenIdle(context.Background(), operation.Options{
+		Config: cfg, Dir: dir, Targets: lf.Targets, Parallelism: lf.Parallelism, Logger: m.log,
+	}, m.wait("drift", lock))
 	ds = ds.Append(rds)
 	m.ShowDiagnostics(ds, Sources(cfg, dir))
+	if running != nil {
+		return m.applyInProgress("drift", fmtName, lock, running, where)
+	}
 	if ds.HasErrors() {
 		// A partial refresh would report what it could not read as drift.
 		return 1
@@ -68,7 +89,7 @@ func runDrift(m *Meta, args []string) int {
 	case "json":
 		err = views.RenderDriftJSON(m.Stdout, items)
 	case "markdown":
-		_, err = fmt.Fprint(m.Stdout, views.RenderDriftMarkdown(items))
+		_, err = fmt.Fprint(m.Stdout, where.marker("drift", "")+"\n"+where.header("drift")+"\n\n"+views.RenderDriftMarkdown(items))
 	default:
 		err = views.RenderDrift(m.Stdout, items)
 	}

@@ -64,7 +64,8 @@ func TestDriftRealFleet(t *testing.T) {
 		}
 	}
 	md := f.nonstop(t, "drift", "-format", "markdown").mustExit(t, 2)
-	if !strings.HasPrefix(md.stdout, "**Drift:** 2 differences in 1 service.") {
+	header := "<!-- nonstop:drift dir=" + f.dir + " workspace=default -->\n### nonstop drift · `" + f.dir + "` · workspace `default`\n\n"
+	if !strings.HasPrefix(md.stdout, header+"**Drift:** 2 differences in 1 service.") {
 		t.Errorf("drift markdown:\n%s", md.stdout)
 	}
 }
