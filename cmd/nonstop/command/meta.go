@@ -69,9 +69,13 @@ func (m *Meta) Logger(name string) hclog.Logger {
 
 // LoadConfig loads the configuration in dir with the variables of vars and the
 // NONSTOP_VAR_ environment, and adds its sensitive values to the redactor before
-// anything else can print them. The Config is nil only when nothing could be read.
+// anything else can print them. The Config is nil only when nothing could be read
+// or the command's flags are wrong (vars.Check).
 func (m *Meta) LoadConfig(dir string, vars VarFlags) (*lang.Config, diags.Diagnostics) {
 	log := m.Logger("config")
+	if err := vars.Check(); err != nil {
+		return nil, diags.Diagnostics{diags.Sourceless(diags.Error, "Invalid command-line option", capitalizeFirst(err.Error())+".")}
+	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, diags.Diagnostics{diags.Sourceless(diags.Error, "Invalid configuration directory",
 			fmt.Sprintf("%q is not a directory that nonstop can read: run the command in a directory of *.ns.hcl files or name one.", dir))}
@@ -96,7 +100,8 @@ func (m *Meta) LoadConfig(dir string, vars VarFlags) (*lang.Config, diags.Diagno
 }
 
 // Sources returns the file contents for rendering diagnostics: cfg.Sources when
-// the loader filled them, else the *.ns.hcl files of dir read from disk.
+// the loader filled them, else the *.ns.hcl files of dir read from disk (those
+// that are regular files within lang.MaxSourceSize).
 func Sources(cfg *lang.Config, dir string) map[string][]byte {
 	if cfg != nil && len(cfg.Sources) > 0 {
 		return cfg.Sources
@@ -104,7 +109,7 @@ func Sources(cfg *lang.Config, dir string) map[string][]byte {
 	out := map[string][]byte{}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.ns.hcl"))
 	for _, f := range files {
-		if b, err := os.ReadFile(f); err == nil {
+		if b, err := lang.ReadSourceFile(f); err == nil {
 			out[f] = b
 		}
 	}
@@ -136,4 +141,12 @@ func (m *Meta) colorize(code, s string) string {
 		return s
 	}
 	return code + s + "\x1b[0m"
+}
+
+// capitalizeFirst upper-cases the first letter of an error string made a sentence.
+func capitalizeFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

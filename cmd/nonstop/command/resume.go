@@ -9,6 +9,8 @@ import (
 
 	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/executor/state"
+	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/planner"
 )
 
 const resumeHelp = `
@@ -17,7 +19,14 @@ Usage: nonstop resume [options] [DIR] STEP_ID
   Lets a running apply of the configuration in DIR (default: the current
   directory) go past its pause step STEP_ID ("order-service.5", as the plan
   and the apply's progress number it), e.g. a canary step with
-  pause = "manual".
+  pause = "manual", or an analysis with no_data = "pause" that found no data.
+
+  The step must be one that can wait for a resume: its service must declare
+  such a pause, and the apply's journal must not show the step as another
+  kind of step or as already run; with no apply running its steps there is
+  nothing to resume. The journal lists only the steps the apply has started,
+  so a step it has not reached yet is accepted with a warning: if it is a
+  pause of the plan, the pause then ends at once.
 
   The running apply watches a resume file, and continues within a second of
   STEP_ID being appended to it. With the local state backend the file is
@@ -28,7 +37,8 @@ Usage: nonstop resume [options] [DIR] STEP_ID
 
 Exit codes:
   0  the resume was recorded for the apply to pick up
-  1  it could not be recorded, or the command was used wrongly
+  1  the step cannot be resumed, the resume could not be recorded, or the
+     command was used wrongly
 `
 
 var resumeCommand = &Command{
@@ -58,46 +68,117 @@ func runResume(m *Meta, args []string) int {
 		return 1
 	}
 	step = strings.TrimSpace(step)
-	if step == "" || strings.ContainsAny(step, "\n\r") {
+	service, ok := stepIDService(step)
+	if !ok {
 		fmt.Fprintf(m.Stderr, "Error: %q is not a step id: write it as the plan numbers it, e.g. order-service.5.\n", step)
 		return 1
 	}
-	b, ok := m.openStateBackend(dir, vars)
-	if !ok {
+	cfg, ds := m.LoadConfig(dir, vars)
+	if ds.HasErrors() {
+		m.ShowDiagnostics(ds, Sources(cfg, dir))
+		return 1
+	}
+	if msg := pauseOfConfig(cfg, service, step); msg != "" {
+		fmt.Fprintf(m.Stderr, "Error: %s\n", msg)
+		return 1
+	}
+	b, err := openBackend(cfg, dir)
+	if err != nil {
+		m.ShowDiagnostics(backendDiag(err), nil)
 		return 1
 	}
 	defer b.Close()
+	st, err := b.Load(context.Background())
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "Error: cannot read the state to check that %s is a pause of the running apply: %v\n", step, err)
+		return 1
+	}
+	check := pauseOfJournal(st.Journal, step)
+	if check.refuse != "" {
+		fmt.Fprintf(m.Stderr, "Error: %s\n", check.refuse)
+		return 1
+	}
 	path := operation.ResumePath(b, dir)
 	if err := appendLine(path, step); err != nil {
 		fmt.Fprintf(m.Stderr, "Error: cannot record the resume: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(m.Stdout, "Resume of step %s recorded in %s.\n", step, path)
-
-	st, err := b.Load(context.Background())
-	switch {
-	case err != nil:
-		m.Logger("resume").Warn("cannot read the state to check the step", "error", err)
-	case st.Journal == nil:
-		fmt.Fprintln(m.Stdout, "No apply has started its steps yet: an apply that is planning or waiting for\n"+
-			"approval picks the resume up; the next apply to start clears it.")
-	case !pausing(st.Journal, step):
-		fmt.Fprintf(m.Stdout, "The running apply (%s) is not paused at %s yet: the pause ends at once\nwhen it reaches it.\n", st.Journal.ApplyID, step)
-	default:
-		fmt.Fprintf(m.Stdout, "The running apply (%s) continues past %s within a second.\n", st.Journal.ApplyID, step)
-	}
+	fmt.Fprintln(m.Stdout, check.note)
 	return 0
 }
 
-// pausing reports whether the journal shows step as a pause started and not ended.
-func pausing(j *state.Journal, step string) bool {
-	inFlight, _, _ := operation.JournalProgress(j)
-	for _, e := range inFlight {
-		if e.StepID == step && e.Kind == "pause" {
-			return true
+// stepIDService returns the service of a plan step id, "order-service" of
+// "order-service.5"; ok is false when id is not SERVICE.N with N a number
+// from 1. Rollback steps (SERVICE.rollback.N) never wait for a resume.
+func stepIDService(id string) (service string, ok bool) {
+	service, n, found := strings.Cut(id, ".")
+	if !found || service == "" || n == "" || n[0] == '0' || strings.Trim(n, "0123456789") != "" {
+		return "", false
+	}
+	return service, true
+}
+
+// pauseOfConfig returns why step cannot be a pause of service in cfg, or "".
+// A service pauses for `nonstop resume` at a canary step with pause = "manual"
+// and at an analysis with no_data = "pause" that a canary step runs.
+func pauseOfConfig(cfg *lang.Config, service, step string) string {
+	s := cfg.Services[service]
+	if s == nil {
+		return fmt.Sprintf("%s is not a step of this configuration: it declares no service %q (its services: %s).",
+			step, service, strings.Join(cfg.ServiceNames, ", "))
+	}
+	if s.Strategy != nil && s.Strategy.Kind == lang.Canary {
+		for _, cs := range s.Strategy.Steps {
+			if cs.PauseUntilResumed {
+				return ""
+			}
+			for _, name := range cs.Analysis {
+				if a := s.Analyses[name]; a != nil && a.NoData == "pause" {
+					return ""
+				}
+			}
 		}
 	}
-	return false
+	return fmt.Sprintf("%s cannot be a pause step: service %q has no canary step with pause = \"manual\" "+
+		"and no analysis with no_data = \"pause\", so no step of it waits for nonstop resume.", step, service)
+}
+
+// journalCheck is what the journal says of a step to resume: why to refuse it,
+// or what to tell the user once it is recorded.
+type journalCheck struct {
+	refuse string
+	note   string
+}
+
+// pauseOfJournal checks step against the journal of the running (or last
+// interrupted) apply: it must not have run already, nor be in flight as
+// anything but a pause or an analysis gate.
+func pauseOfJournal(j *state.Journal, step string) journalCheck {
+	if j == nil {
+		return journalCheck{refuse: fmt.Sprintf("no apply is running its steps, so there is no pause %s to resume: "+
+			"run resume once the apply shows the step as waiting (an apply that starts its steps clears earlier resumes).", step)}
+	}
+	var last *state.JournalEntry
+	for i := range j.Entries {
+		if j.Entries[i].StepID == step {
+			last = &j.Entries[i]
+		}
+	}
+	switch {
+	case last == nil:
+		return journalCheck{note: fmt.Sprintf("The apply %s has not reached step %s yet. Its journal lists only the steps it has\n"+
+			"started, so nonstop cannot check that %s is a pause of its plan: if it is, the\n"+
+			"pause ends at once when the apply reaches it.", j.ApplyID, step, step)}
+	case last.Event == state.EventEnd:
+		return journalCheck{refuse: fmt.Sprintf("step %s (%s) of the apply %s has already run: there is nothing to resume.", step, last.Kind, j.ApplyID)}
+	case last.Event == state.EventError:
+		return journalCheck{refuse: fmt.Sprintf("step %s (%s) of the apply %s failed: there is nothing to resume.", step, last.Kind, j.ApplyID)}
+	case last.Kind != string(planner.Pause) && last.Kind != string(planner.GateAnalysis):
+		return journalCheck{refuse: fmt.Sprintf("step %s of the apply %s is a %s step, not a pause: only pause steps and analyses "+
+			"with no_data = \"pause\" wait for nonstop resume.", step, j.ApplyID, last.Kind)}
+	}
+	return journalCheck{note: fmt.Sprintf("The apply %s is at step %s (%s) and continues past it within a second.", j.ApplyID, step, last.Kind)}
 }
 
 // appendLine appends line to the file at path, creating it and its directory.

@@ -125,8 +125,9 @@ func TestHistoryJSON(t *testing.T) {
 
 func TestResumeAppendsToResumeFile(t *testing.T) {
 	dir := fakeFleet(t)
+	writeCanary(t, dir) // a service that pauses; shop.2 is a deploy in flight, shop.3 not reached
 	seedState(t, dir, true)
-	res := run(t, quiet, "", "resume", dir, "shop.2")
+	res := run(t, quiet, "", "resume", dir, "shop.3")
 	if res.code != 0 {
 		t.Fatalf("exit code %d\n%s", res.code, res)
 	}
@@ -145,7 +146,7 @@ func TestResumeAppendsToResumeFile(t *testing.T) {
 		case <-ctx.Done():
 		}
 	}
-	if diff := cmp.Diff([]string{"shop.2", "shop.7"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"shop.3", "shop.7"}, got); diff != "" {
 		t.Errorf("ids the apply's watcher sees (-want +got):\n%s", diff)
 	}
 	if r := run(t, quiet, "", "resume", dir); r.code != 1 {

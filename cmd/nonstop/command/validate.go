@@ -17,7 +17,13 @@ Usage: nonstop validate [options] [DIR]
 
   Checks the configuration in DIR (default: the current directory): syntax,
   types, references between blocks and the rules of each strategy. It reports
-  every error at once and touches no live system: providers are not contacted.
+  every error at once and touches no live system: providers are not contacted
+  and the state backend is not opened.
+
+  It needs no secrets either: a variable that has no default and is not set
+  (-var, -var-file, NONSTOP_VAR_<name>) is unknown, and what depends on it is
+  not checked further; plan and apply require every variable. Values that are
+  set are checked.
 
   Sensitive values (passwords, keys) never appear in the output, -json included.
 
@@ -37,7 +43,7 @@ func runValidate(m *Meta, args []string) int {
 	fs := m.FlagSet("validate", validateHelp)
 	jsonOut := fs.Bool("json", false, "print the result as JSON on stdout: {valid, error_count, warning_count, diagnostics}")
 	summary := fs.Bool("summary", false, "after a successful validation, print each service's version, strategy, groups and balancers")
-	var vars VarFlags
+	vars := VarFlags{UnsetUnknown: true}
 	vars.Register(fs)
 	if code, done := m.Parse(fs, args); done {
 		return code
