@@ -11,8 +11,9 @@
 //	→ refresh → plan (known versions from the state), or read a plan file
 //	  (configuration check, stale check by value)
 //	→ show and approve → start the journal and record the planned releases
-//	→ run the steps (executor.Runner) → record the result and the history
-//	→ save → unlock, on every path.
+//	→ run the steps (executor.Runner), fenced by the lock: checked before every
+//	  step and every 500ms, a lost lock stops them and nothing more is saved
+//	→ record the result and the history → save → unlock, on every path.
 //
 // Plan runs the refresh and plan part without the lock, and Refresh the refresh
 // alone. Nothing here prints: an operation speaks through its View (diagnostics,

@@ -7,7 +7,10 @@
 // "postgres" (tables in a PostgreSQL database, locked with a session-level
 // advisory lock). Both release their lock when the holding process dies, so a
 // crashed apply never leaves a lock that has to be broken by hand; ForceUnlock
-// exists for the cases where it must be.
+// exists for the cases where it must be. CheckLock tells a holder whether its
+// lock is still its own, so that one whose lock was broken (force-unlocked, its
+// database session ended) stops writing: the apply fences every step with it.
+// Every call to a database is bounded (connect_timeout, statement_timeout).
 //
 // One apply's use of a backend — lock (with -lock-timeout), load, recover a
 // journal left by an interrupted apply, save a started journal, append an entry
