@@ -2,6 +2,7 @@ package redact
 
 import (
 	"encoding/json"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,9 +32,10 @@ func New(secrets ...string) *Redactor {
 }
 
 // Add makes the Redactor remove secrets from now on. Empty and all-blank values are
-// ignored. Besides each value itself, its JSON-escaped and Go-quoted spellings are
-// removed, so a secret with quotes or backslashes is caught in JSON output and in
-// quoted log fields too.
+// ignored. Besides each value itself, its JSON-escaped, Go-quoted and
+// percent-encoded spellings are removed, so a secret with quotes, backslashes or
+// other special characters is caught in JSON output, in quoted log fields and in
+// URLs too.
 func (r *Redactor) Add(secrets ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -52,14 +54,15 @@ func (r *Redactor) Add(secrets ...string) {
 	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
 }
 
-// spellings returns s and the escaped forms in which it may be printed.
+// spellings returns s and the escaped forms in which it may be printed: in JSON,
+// Go-quoted, and percent-encoded in a URL's query or path.
 func spellings(s string) []string {
 	out := []string{s}
 	if j, err := json.Marshal(s); err == nil {
 		out = append(out, string(j[1:len(j)-1]))
 	}
 	q := strconv.Quote(s)
-	out = append(out, q[1:len(q)-1])
+	out = append(out, q[1:len(q)-1], url.QueryEscape(s), url.PathEscape(s))
 	return out
 }
 
@@ -72,16 +75,20 @@ func (r *Redactor) Len() int {
 
 // String returns s with every secret replaced.
 func (r *Redactor) String(s string) string {
-	out, _ := r.redact([]byte(s), 0, true)
+	out, _ := r.redact([]byte(s), nil, true)
 	return string(out)
 }
 
-// redact replaces the secrets in b; prev is the byte that came before b (0 at
-// the start of the output). Unless final, it stops at the first position from
-// which the rest of b could be the start of a secret, or a secret whose end is
-// not known to be a token's end yet, and returns that rest as held, to be
-// completed by the next write.
-func (r *Redactor) redact(b []byte, prev byte, final bool) (out, held []byte) {
+// contextSize is how many bytes before a position decide whether a token may
+// start there: enough for a \uXXXX escape.
+const contextSize = 6
+
+// redact replaces the secrets in b; prev holds the bytes that came before b (the
+// last contextSize at most; none at the start of the output). Unless final, it
+// stops at the first position from which the rest of b could be the start of a
+// secret, or a secret whose end is not known to end a token yet, and returns that
+// rest as held, to be completed by the next write.
+func (r *Redactor) redact(b, prev []byte, final bool) (out, held []byte) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if len(r.secrets) == 0 {
@@ -89,16 +96,12 @@ func (r *Redactor) redact(b []byte, prev byte, final bool) (out, held []byte) {
 	}
 	out = make([]byte, 0, len(b))
 	for i := 0; i < len(b); {
-		before := prev
-		if i > 0 {
-			before = b[i-1]
-		}
 		if !r.first[b[i]] {
 			out = append(out, b[i])
 			i++
 			continue
 		}
-		s, pending := r.matchAt(b[i:], before, final)
+		s, pending := r.matchAt(b[i:], before(prev, b, i), final)
 		if pending {
 			return out, append([]byte(nil), b[i:]...)
 		}
@@ -113,36 +116,58 @@ func (r *Redactor) redact(b []byte, prev byte, final bool) (out, held []byte) {
 	return out, nil
 }
 
+// before returns up to contextSize bytes that precede position i of b, taking
+// them from prev when b has fewer.
+func before(prev, b []byte, i int) []byte {
+	if i >= contextSize {
+		return b[i-contextSize : i]
+	}
+	ctx := append(append(make([]byte, 0, contextSize+len(prev)), prev...), b[:i]...)
+	return ctx[max(0, len(ctx)-contextSize):]
+}
+
 // matchAt returns the longest secret that b starts with as a whole token (see
-// isToken), or "". Unless final, pending is true when the answer depends on
-// bytes after b: b is a proper prefix of a secret, or a secret that ends b may
-// go on as a word.
-func (r *Redactor) matchAt(b []byte, before byte, final bool) (secret string, pending bool) {
+// isWord), or "". Unless final, pending is true when the answer depends on bytes
+// after b: b is a proper prefix of a secret, or a secret that ends b may go on
+// as a word.
+func (r *Redactor) matchAt(b, ctx []byte, final bool) (secret string, pending bool) {
 	for _, s := range r.secrets {
 		switch {
 		case len(b) < len(s):
-			if !final && s[:len(b)] == string(b) && boundaryBefore(s, before) {
+			if !final && s[:len(b)] == string(b) && startsToken(s, ctx) {
 				return "", true
 			}
-		case string(b[:len(s)]) != s || !boundaryBefore(s, before):
+		case string(b[:len(s)]) != s || !startsToken(s, ctx):
 		case len(b) == len(s) && !final && isWord(s[len(s)-1]):
 			return "", true // the next write may continue the word
-		case len(b) == len(s) || boundaryAfter(s, b[len(s)]):
+		case len(b) == len(s) || endsToken(s, b[len(s)]):
 			return s, false
 		}
 	}
 	return "", false
 }
 
-// boundaryBefore reports whether secret s may start after the byte before: a
-// secret that starts with a word character must not continue a word.
-func boundaryBefore(s string, before byte) bool {
-	return !isWord(s[0]) || !isWord(before)
+// startsToken reports whether secret s starts a token after the bytes ctx: a
+// secret that starts with a word character must not continue a word. An escape
+// ends a word: %3D (percent-encoding), \n and \u0026 (JSON and Go quoting).
+func startsToken(s string, ctx []byte) bool {
+	n := len(ctx)
+	switch {
+	case !isWord(s[0]) || n == 0 || !isWord(ctx[n-1]):
+		return true
+	case n >= 3 && ctx[n-3] == '%' && isHex(ctx[n-2]) && isHex(ctx[n-1]):
+		return true
+	case n >= 2 && ctx[n-2] == '\\':
+		return true
+	case n >= 6 && ctx[n-6] == '\\' && ctx[n-5] == 'u' && isHex(ctx[n-4]) && isHex(ctx[n-3]) && isHex(ctx[n-2]) && isHex(ctx[n-1]):
+		return true
+	}
+	return false
 }
 
-// boundaryAfter reports whether secret s may end before the byte after: a secret
-// that ends with a word character must not run on into a word.
-func boundaryAfter(s string, after byte) bool {
+// endsToken reports whether secret s ends a token before the byte after: a
+// secret that ends with a word character must not run on into a word.
+func endsToken(s string, after byte) bool {
 	return !isWord(s[len(s)-1]) || !isWord(after)
 }
 
@@ -154,4 +179,8 @@ func boundaryAfter(s string, after byte) bool {
 // tell it ("do(sensitive value)").
 func isWord(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

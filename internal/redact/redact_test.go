@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +50,11 @@ func TestWholeTokensOnly(t *testing.T) {
 		"pw=s3cr3t! pw=s3cr3t!!":             "pw=(sensitive value) pw=(sensitive value)!",
 		"as=s3cr3t!x":                        "as=(sensitive value)x", // ends in punctuation: no boundary needed after
 		"opt-x9 y":                           "opt(sensitive value) y",
+		// An escape ends a word: percent-encoding, JSON and Go quoting.
+		"AccessKeyId%3Dmain%26Action=x":      "AccessKeyId%3D(sensitive value)%26Action=x",
+		`"first line\nmain\tmain\u0026main"`: `"first line\n(sensitive value)\t(sensitive value)\u0026(sensitive value)"`,
+		`"x\u00e9main"`:                      `"x\u00e9(sensitive value)"`,
+		"x%zzmain":                           "x%zzmain",
 	}
 	for in, want := range tests {
 		if diff := cmp.Diff(want, r.String(in)); diff != "" {
@@ -86,6 +92,38 @@ func TestWriterWholeTokensAcrossWrites(t *testing.T) {
 	w.Flush()
 	if got := buf.String(); got != "last: (sensitive value)" {
 		t.Errorf("after flush: %q", got)
+	}
+}
+
+// TestURLEncodedSecret checks that a secret with special characters is caught
+// percent-encoded, as it appears in a URL or a form.
+func TestURLEncodedSecret(t *testing.T) {
+	const secret = "p@ss w/rd&1"
+	r := New(secret)
+	for _, in := range []string{
+		"https://h/login?user=u&password=" + url.QueryEscape(secret) + "&x=1",
+		"https://h/tokens/" + url.PathEscape(secret),
+	} {
+		if got := r.String(in); strings.Contains(got, "ss+w") || strings.Contains(got, "ss%20w") || !strings.HasSuffix(got, Replacement+"&x=1") && !strings.HasSuffix(got, "/"+Replacement) {
+			t.Errorf("%s -> %s", in, got)
+		}
+	}
+}
+
+// TestWriterEscapesAcrossWrites splits an escaped secret at every position.
+func TestWriterEscapesAcrossWrites(t *testing.T) {
+	const text = "q=a%3Dmain%26b \\u0026main\n"
+	want := "q=a%3D(sensitive value)%26b \\u0026(sensitive value)\n"
+	r := New("main")
+	for i := 0; i <= len(text); i++ {
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		w.Write([]byte(text[:i]))
+		w.Write([]byte(text[i:]))
+		w.Flush()
+		if buf.String() != want {
+			t.Errorf("split at %d: got %q, want %q", i, buf.String(), want)
+		}
 	}
 }
 

@@ -12,9 +12,9 @@ type Writer struct {
 	mu   sync.Mutex
 	out  io.Writer
 	held []byte
-	// prev is the last byte passed on (before redaction), which decides
+	// prev holds the last bytes passed on (before redaction), which decide
 	// whether a secret at the start of the next write starts a token.
-	prev byte
+	prev []byte
 }
 
 // Writer returns a Writer that redacts everything written to w. The end of a write
@@ -35,9 +35,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		buf = append(w.held, p...)
 	}
 	out, held := w.r.redact(buf, w.prev, false)
-	if done := len(buf) - len(held); done > 0 {
-		w.prev = buf[done-1]
-	}
+	w.remember(buf[:len(buf)-len(held)])
 	w.held = held
 	if len(out) > 0 {
 		if _, err := w.out.Write(out); err != nil {
@@ -55,8 +53,14 @@ func (w *Writer) Flush() error {
 		return nil
 	}
 	out, _ := w.r.redact(w.held, w.prev, true)
-	w.prev = w.held[len(w.held)-1]
+	w.remember(w.held)
 	w.held = nil
 	_, err := w.out.Write(out)
 	return err
+}
+
+// remember keeps the last contextSize bytes of what was passed on.
+func (w *Writer) remember(done []byte) {
+	w.prev = before(w.prev, done, len(done))
+	w.prev = append([]byte(nil), w.prev...)
 }
