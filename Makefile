@@ -12,9 +12,10 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/nonstop
 
-## test: every package's tests, then 20 seconds of fuzzing the configuration loader
+## test: every package's tests (with a seeded sample of the crash matrix), then 20
+## seconds of fuzzing the configuration loader
 test:
-	$(GO) test ./... -count=1
+	NONSTOP_CRASH_MATRIX=sample $(GO) test ./... -count=1
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=20s ./lang
 
 ## fmt: gofmt the Go code and `nonstop fmt` the examples
