@@ -6,16 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/nonstop-release/nonstop/internal/testfleet"
+	"github.com/nonstop-release/nonstop/internal/fleet"
 )
 
 // fleetVars are the running fleet's addresses and paths, the values of
 // examples/demo's variables.
 type fleetVars struct {
-	reg   *testfleet.Polaris
-	ngx   *testfleet.Nginx
-	hap   *testfleet.HAProxy
-	fleet *testfleet.DemoFleet
+	reg   *fleet.Polaris
+	ngx   *fleet.Nginx
+	hap   *fleet.HAProxy
+	fleet *fleet.DemoFleet
 	addrs []string
 }
 
@@ -64,7 +64,7 @@ func list(items []string) string {
 func freeAddrs(n int) ([]string, error) {
 	out := make([]string, n)
 	for i := range out {
-		port, err := testfleet.FreePort()
+		port, err := fleet.FreePort()
 		if err != nil {
 			return nil, err
 		}

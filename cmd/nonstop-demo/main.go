@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/nonstop-release/nonstop/internal/demo"
-	"github.com/nonstop-release/nonstop/internal/testfleet"
+	"github.com/nonstop-release/nonstop/internal/fleet"
 )
 
 const (
@@ -52,10 +52,10 @@ type demoRun struct {
 	work     string
 	dir      string // configuration directory
 	varFile  string
-	reg      *testfleet.Polaris
-	ngx      *testfleet.Nginx
-	hap      *testfleet.HAProxy
-	fleet    *testfleet.DemoFleet
+	reg      *fleet.Polaris
+	ngx      *fleet.Nginx
+	hap      *fleet.HAProxy
+	fleet    *fleet.DemoFleet
 	addrs    []string
 	consumer *demo.Consumer
 }
@@ -77,7 +77,7 @@ func run(o options) error {
 	r := &demoRun{o: o, work: work, dir: filepath.Join(work, "config")}
 
 	step("Starting Polaris (the Nacos-protocol registry)")
-	r.reg, err = testfleet.StartPolarisProcess(filepath.Join(work, "polaris"), nil)
+	r.reg, err = fleet.StartPolarisProcess(filepath.Join(work, "polaris"), nil)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func run(o options) error {
 	}
 	step(fmt.Sprintf("Starting 4 demo-service instances at %s with examples/demo/deploy.sh (start-up delay %s, warm-up %s)",
 		from, o.startDelay, o.warmup))
-	r.fleet, err = testfleet.NewDemoFleet(filepath.Join(work, "fleet"), r.reg.NacosAddr, service)
+	r.fleet, err = fleet.NewDemoFleet(filepath.Join(work, "fleet"), r.reg.NacosAddr, service)
 	if err != nil {
 		return err
 	}
@@ -101,20 +101,20 @@ func run(o options) error {
 	fmt.Printf("    group a: %s\n    group b: %s\n", strings.Join(r.addrs[:2], " "), strings.Join(r.addrs[2:], " "))
 
 	step("Starting nginx and HAProxy in front of them")
-	r.ngx, err = testfleet.StartEdgeNginxProcess(filepath.Join(work, "nginx"), pool, r.addrs)
+	r.ngx, err = fleet.StartEdgeNginxProcess(filepath.Join(work, "nginx"), pool, r.addrs)
 	if err != nil {
 		return err
 	}
 	defer r.ngx.Shutdown()
-	r.hap, err = testfleet.StartHAProxyProcess(filepath.Join(work, "haproxy"), testfleet.HAProxyConfig{
-		Backends:  []testfleet.HAProxyBackend{{Name: pool, Servers: r.addrs}},
-		Frontends: []testfleet.HAProxyFrontend{{Name: "www", DefaultBackend: pool}},
+	r.hap, err = fleet.StartHAProxyProcess(filepath.Join(work, "haproxy"), fleet.HAProxyConfig{
+		Backends:  []fleet.HAProxyBackend{{Name: pool, Servers: r.addrs}},
+		Frontends: []fleet.HAProxyFrontend{{Name: "www", DefaultBackend: pool}},
 	})
 	if err != nil {
 		return err
 	}
 	defer r.hap.Shutdown()
-	c := testfleet.DefaultHAProxyChecks
+	c := fleet.DefaultHAProxyChecks
 	fmt.Printf("    nginx http://%s/  HAProxy %s (runtime API %s; checks GET %s every %s, fall %d, rise %d)\n",
 		r.ngx.Addr(), r.hap.URL("www"), r.hap.TCPURL(), c.Path, c.Inter, c.Fall, c.Rise)
 
@@ -227,7 +227,7 @@ func (r *demoRun) release(ctx context.Context, from, to string) (releaseResult, 
 			checksUp = p
 		}
 	}
-	res.min.Computed = demo.ComputedConfirm(r.o.startDelay, r.o.warmup, testfleet.DefaultHAProxyChecks)
+	res.min.Computed = demo.ComputedConfirm(r.o.startDelay, r.o.warmup, fleet.DefaultHAProxyChecks)
 	res.min.Groups = []demo.GroupConfirm{
 		demo.MeasureConfirm("a", r.fleet, r.addrs[:2], to, checksUp, started, res.min.Computed),
 		demo.MeasureConfirm("b", r.fleet, r.addrs[2:], to, checksUp, started, res.min.Computed),

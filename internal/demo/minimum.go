@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nonstop-release/nonstop/internal/testfleet"
+	"github.com/nonstop-release/nonstop/internal/fleet"
 )
 
 // Minimum is the physical minimum of a release that upgrades groups one after
@@ -48,7 +48,7 @@ func (m Minimum) Ratio(wall time.Duration) float64 {
 
 // ComputedConfirm is the confirm time a fleet's settings give: start-up delay +
 // warm-up + HAProxy's rise × inter.
-func ComputedConfirm(startDelay, warmup time.Duration, checks testfleet.HAProxyChecks) time.Duration {
+func ComputedConfirm(startDelay, warmup time.Duration, checks fleet.HAProxyChecks) time.Duration {
 	return startDelay + warmup + checks.ConfirmTime()
 }
 
@@ -57,7 +57,7 @@ func ComputedConfirm(startDelay, warmup time.Duration, checks testfleet.HAProxyC
 // UP again (checksUp: it goes DOWN while it restarts, then UP after rise good
 // checks); the slowest is the group's confirm time. An instance that never went
 // DOWN is not measured; a group with nothing measured takes computed.
-func MeasureConfirm(name string, fleet *testfleet.DemoFleet, addrs []string, to string, checksUp PathServing, started time.Time, computed time.Duration) GroupConfirm {
+func MeasureConfirm(name string, fleet *fleet.DemoFleet, addrs []string, to string, checksUp PathServing, started time.Time, computed time.Duration) GroupConfirm {
 	g := GroupConfirm{Name: name}
 	for _, a := range addrs {
 		var begin time.Time

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nonstop-release/nonstop/internal/testfleet"
+	"github.com/nonstop-release/nonstop/internal/fleet"
 )
 
 // ServingSource tells which members one client path really routes to right now.
@@ -26,7 +26,7 @@ type ServingSource struct {
 // a weight above zero.
 func HAProxyServing(name, runtimeAPI, backend string) ServingSource {
 	return ServingSource{Name: name, Members: func() ([]string, error) {
-		srvs, err := testfleet.HAProxyServers(runtimeAPI, backend)
+		srvs, err := fleet.HAProxyServers(runtimeAPI, backend)
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +46,7 @@ func HAProxyServing(name, runtimeAPI, backend string) ServingSource {
 // tells when HAProxy confirms a restarted member, before anyone readmits it.
 func HAProxyChecksUp(name, runtimeAPI, backend string) ServingSource {
 	return ServingSource{Name: name, Members: func() ([]string, error) {
-		srvs, err := testfleet.HAProxyServers(runtimeAPI, backend)
+		srvs, err := fleet.HAProxyServers(runtimeAPI, backend)
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package testfleet
+package fleet
 
 import (
 	"io"
@@ -22,9 +22,15 @@ func TestDemoFleetDeployLikeSystemctlRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + itoa(port)
-	f := StartDemoFleetWith(t, "", "fleet-test", []string{addr}, "1.0.0", func(f *DemoFleet) {
-		f.StartDelay, f.Warmup = time.Second, 500*time.Millisecond
-	})
+	f, err := NewDemoFleet(t.TempDir(), "", "fleet-test")
+	if err != nil {
+		t.Fatalf("demo fleet: %v", err)
+	}
+	f.StartDelay, f.Warmup = time.Second, 500*time.Millisecond
+	t.Cleanup(f.Stop)
+	if err := f.DeployAll([]string{addr}, "1.0.0"); err != nil {
+		t.Fatal(err)
+	}
 	oldPid := f.Pid(addr)
 
 	inflight := make(chan string, 1)
