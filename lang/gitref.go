@@ -65,6 +65,10 @@ func LoadGitRef(dir, ref string, opts LoadOptions) (*Config, diags.Diagnostics) 
 	return cfg, d
 }
 
+// ErrNoDirAtRef is wrapped by the errors of GitDirTree for a directory that does
+// not exist at the commit: a configuration added after it.
+var ErrNoDirAtRef = errors.New("no such directory at the commit")
+
 // gitTree resolves ref in the repository holding dir and returns the tree of dir
 // at that commit, dir's path inside the repository, and the commit hash.
 func gitTree(dir, ref string) (*object.Tree, string, string, error) {
@@ -107,7 +111,7 @@ func gitTree(dir, ref string) (*object.Tree, string, string, error) {
 	if rel != "." {
 		tree, err = tree.Tree(rel)
 		if errors.Is(err, object.ErrDirectoryNotFound) {
-			return nil, "", "", fmt.Errorf("the directory %s does not exist at commit %s", rel, hash)
+			return nil, "", "", fmt.Errorf("%w: the directory %s does not exist at commit %s", ErrNoDirAtRef, rel, hash)
 		}
 		if err != nil {
 			return nil, "", "", err

@@ -197,6 +197,7 @@ func PlanLive(ctx context.Context, o Options) (*planner.Plan, *planner.Live, dia
 	if ds.HasErrors() {
 		return nil, live, ds
 	}
+	ds = ds.Append(emptyRegistries(x.cfg, live))
 	commit := commitOf(x.cfg, x.dir)
 	log := x.log.Named("plan")
 	log.Debug("planning", "targets", len(o.Targets), "commit", commit)
@@ -249,4 +250,46 @@ func (x *op) readState(ctx context.Context) (*state.State, diags.Diagnostics) {
 	}
 	noteRecovery(st, x.cfg)
 	return st, nil
+}
+
+// emptyRegistries warns about every service whose registry lists none of its
+// declared instances: a new service, or a registry address, namespace or group
+// that is not the one the instances register in, where the plan would deploy
+// every instance and wait for registrations that never show up.
+func emptyRegistries(cfg *lang.Config, live *planner.Live) diags.Diagnostics {
+	var ds diags.Diagnostics
+	if live == nil {
+		return nil
+	}
+	for _, name := range cfg.ServiceNames {
+		svc, ls := cfg.Services[name], live.Services[name]
+		if svc == nil || ls == nil || svc.Registry == nil {
+			continue
+		}
+		declared, found := 0, 0
+		for _, g := range svc.Groups {
+			for _, a := range g.Instances {
+				declared++
+				if _, ok := ls.Instances[a.String()]; ok {
+					found++
+				}
+			}
+		}
+		if declared == 0 || found > 0 {
+			continue
+		}
+		r := svc.Registry
+		rng := r.DeclRange
+		ds = ds.Append(diags.Warningf(&rng, "The registry lists no instance of the service",
+			"%s lists none of the %d declared instances of %s (group %s). If the service runs, the registry's address, namespace or group is not the one its instances register in: an apply would deploy every instance and wait for registrations that never show up.",
+			r.Provider, declared, name, orDefault(r.Group, lang.DefaultNacosGroup)))
+	}
+	return ds
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -70,6 +70,7 @@ func runHistory(m *Meta, args []string) int {
 	if !ok {
 		return 1
 	}
+	m.markRunning(dir, vars, st) // the running apply's releases read "running", not "interrupted"
 	releases := newestFirst(st.History, service, *n)
 	if *jsonOut {
 		if releases == nil {

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/nonstop-release/nonstop/executor/operation"
+	"github.com/nonstop-release/nonstop/executor/state"
 	"github.com/nonstop-release/nonstop/lang"
 )
 
@@ -24,7 +26,7 @@ type lockFlags struct {
 // Register adds -lock, -lock-timeout and -input to fs.
 func (f *lockFlags) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.lock, "lock", true, "look at the state lock for a running apply (false: do not; the result may show a release half done)")
-	fs.DurationVar(&f.timeout, "lock-timeout", 0, "how long to wait for a running apply to finish (0s: do not wait, exit 3)")
+	registerLockTimeout(fs, &f.timeout, "how long to wait for a running apply to finish (0s: do not wait, exit 3)")
 	fs.BoolVar(&f.input, "input", true, "accepted for Terraform habits; this command never asks for input")
 }
 
@@ -137,4 +139,19 @@ func shortCommit(c string) string {
 		return c[:12]
 	}
 	return c
+}
+
+// markRunning shows in st (loaded from dir's state backend, for history) the
+// releases of the apply that runs now as "running": the state records them as
+// interrupted until the apply ends.
+func (m *Meta) markRunning(dir string, vars VarFlags, st *state.State) {
+	if st == nil || st.Journal == nil {
+		return
+	}
+	b, ok := m.openStateBackend(dir, vars)
+	if !ok {
+		return
+	}
+	defer b.Close()
+	operation.MarkRunning(context.Background(), b, st)
 }

@@ -22,17 +22,44 @@ Usage: nonstop plan [options] [DIR]
   nothing; "nonstop apply" runs the steps.
 
   A plan that would break a safety rule (a pool left with no serving member, an
-  instance deployed while it takes traffic) is an error, not a warning.
+  instance deployed while it takes traffic) is an error, not a warning, and so
+  is live state that cannot be read: a registry or balancer that does not
+  answer as expected fails the plan (exit 1), it never reads as "No changes".
 
-  -out FILE saves the plan, with what it was made from, for "nonstop apply FILE"
-  and "nonstop show FILE". -format markdown prints a pull-request comment: the
-  summary line first, details collapsible; a plan too long for one comment is
-  split into parts separated by a line "<!-- nonstop:part -->".
+  -out FILE saves the plan, sealed with what it was made from (variables,
+  sensitive ones as a hash; endpoints; commit), for "nonstop apply FILE" and
+  "nonstop show FILE".
+
+  -base REF (pull-request mode) also reads the configuration as committed at
+  REF (the target branch, e.g. origin/main; the clone needs its history:
+  fetch-depth: 0) and reports, apart: the configuration change base → head by
+  meaning (service versions, groups, weights, routes, strategies, providers,
+  each with the file:line that changed it), the live → head plan, and the drift
+  it repairs (objects changed outside nonstop: what differs from the base
+  configuration where the head does not change it).
+
+  -format markdown prints a pull-request comment: a hidden marker line
+  ("<!-- nonstop:plan dir=DIR workspace=NAME -->") by which CI updates its
+  comment in place, a header with directory, workspace and commit, the
+  summary, then details in collapsible blocks (canary steps with the new
+  version's share of traffic). A report too long for one comment is split
+  into parts under 65,000 characters, separated by a line
+  "<!-- nonstop:part -->", each with its marker ("part=2/3"). A plan that
+  fails prints its errors in markdown too (and exits 1), so the pull request
+  shows them.
+
+  Plan looks at the state lock first: while an apply runs, live state is a
+  release half done. plan then says which apply (who, since when, which
+  release, which step) and exits 3 at once, or with -lock-timeout waits up to
+  that long for it to finish. -lock=false does not look.
 
 Exit codes:
   0  the plan was made (with -detailed-exitcode: and it changes nothing)
-  1  an error: the configuration, a provider, an unsafe plan, or a wrong flag
+  1  an error: the configuration, a provider that could not be read, an
+     unsafe plan, or a wrong flag
   2  with -detailed-exitcode only: the plan was made and it has changes
+  3  an apply is in progress (and did not finish within -lock-timeout): no
+     plan was made
 `
 
 // markdownPartSeparator separates the parts of a markdown plan split to fit PR comments.
@@ -49,12 +76,15 @@ func runPlan(m *Meta, args []string) int {
 	fs := m.FlagSet("plan", planHelp)
 	jsonOut := fs.Bool("json", false, "print the plan as JSON (the same as -format json)")
 	format := fs.String("format", "", "output `format`: human (default), json or markdown")
-	out := fs.String("out", "", "save the plan to `FILE` for apply and show")
+	out := fs.String("out", "", "save the plan, sealed, to `FILE` for apply and show")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+	baseRef := fs.String("base", "", "pull-request mode: report the configuration change from the git `REF` (e.g. origin/main) and the drift repaired apart from the plan")
 	var vars VarFlags
 	vars.Register(fs)
 	var lf liveFlags
 	lf.Register(fs)
+	var lock lockFlags
+	lock.Register(fs)
 	if code, done := m.Parse(fs, args); done {
 		return code
 	}
@@ -64,13 +94,42 @@ func runPlan(m *Meta, args []string) int {
 	}
 	cfg, dir, ds, ok := m.loadLiveConfig(fs, vars, &lf)
 	if !ok {
+		if dir != "" {
+			m.planFailed(fmtName, reportWhere{dir: dir, workspace: "default"}, ds, Sources(nil, dir))
+		}
 		return 1
 	}
-	plan, pds := m.makePlan(cfg, dir, &lf)
+	where := whereOf(cfg, dir)
+	var r planReport
+	if *baseRef != "" {
+		base, bds := m.loadBase(dir, *baseRef, vars)
+		if bds.HasErrors() {
+			m.ShowDiagnostics(ds.Append(bds), Sources(cfg, dir))
+			m.planFailed(fmtName, where, ds.Append(bds), Sources(cfg, dir))
+			return 1
+		}
+		ds = ds.Append(bds)
+		r.base, r.baseCfg, r.hasBase = *baseRef, base, true
+	}
+	plan, live, pds, running := operation.PlanWhenIdle(context.Background(), operation.Options{
+		Config:      cfg,
+		Dir:         dir,
+		Targets:     lf.Targets,
+		Parallelism: lf.Parallelism,
+		Logger:      m.log,
+	}, m.wait("plan", lock))
 	ds = ds.Append(pds)
 	m.ShowDiagnostics(ds, Sources(cfg, dir))
-	if ds.HasErrors() {
+	if running != nil {
+		return m.applyInProgress("plan", fmtName, lock, running, where)
+	}
+	if ds.HasErrors() || plan == nil {
+		m.planFailed(fmtName, where, ds, Sources(cfg, dir))
 		return 1
+	}
+	r.where, r.plan, r.head = where, plan, cfg
+	if r.hasBase {
+		r.fill(live)
 	}
 
 	if *out != "" {
@@ -80,7 +139,7 @@ func runPlan(m *Meta, args []string) int {
 		}
 		m.Logger("plan").Debug("plan saved", "file", *out)
 	}
-	if err := m.renderPlan(plan, fmtName); err != nil {
+	if err := m.renderPlanReport(r, fmtName); err != nil {
 		fmt.Fprintf(m.Stderr, "Error: cannot write the plan: %v\n", err)
 		return 1
 	}

@@ -64,8 +64,9 @@ func TestPlanRealFleet(t *testing.T) {
 	}
 
 	md := f.nonstop(t, "plan", "-format", "markdown").mustExit(t, 0)
-	if first, _, _ := strings.Cut(md.stdout, "\n"); !strings.HasPrefix(first, "**Plan:** 4 instances to upgrade") {
-		t.Errorf("markdown does not start with the summary line:\n%s", md.stdout)
+	header := "<!-- nonstop:plan dir=" + f.dir + " workspace=default -->\n### nonstop plan · `" + f.dir + "` · workspace `default`\n"
+	if !strings.HasPrefix(md.stdout, header+"**Plan:** 4 instances to upgrade") {
+		t.Errorf("markdown does not start with the marker, the header and the summary line:\n%s", md.stdout)
 	}
 	if strings.Contains(md.stdout, markdownPartSeparator) {
 		t.Errorf("a short plan was split into parts:\n%s", md.stdout)

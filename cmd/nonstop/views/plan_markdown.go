@@ -2,10 +2,13 @@ package views
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
@@ -25,25 +28,96 @@ const minMarkdownMaxChars = 1000
 // headed "(part 2 of 3)"; a code block cut by a split is closed at the end of one part
 // and reopened at the start of the next.
 func RenderPlanMarkdown(p *planner.Plan, maxChars int) []string {
+	return RenderPlanReportMarkdown(PlanReport{Plan: p}, maxChars)
+}
+
+// PlanReport is what a pull-request comment about a plan shows: the plan and,
+// in pull-request mode (plan -base), the configuration change base → head and
+// the drift the plan repairs, apart from the changes it makes.
+type PlanReport struct {
+	// Marker returns the hidden first line of part k of n ("" for a report
+	// that is not split), by which CI finds the comment it posted before; nil
+	// means none.
+	Marker func(part string) string
+	// Header is the visible line above the summary: directory, workspace and
+	// commit. "" means none.
+	Header string
+	Plan   *planner.Plan
+	// Base is the base revision of a pull-request plan ("" otherwise); Config
+	// the configuration's changes from it, by meaning.
+	Base   string
+	Config []lang.ConfigChange
+	// Repair are the plan's changes that put back objects changed outside
+	// nonstop (drift from the base configuration that the head keeps), and
+	// Drift the drift from the base that no change of the plan puts back. The
+	// other changes of the plan are what the configuration change does.
+	Repair []planner.Change
+	Drift  []planner.DriftItem
+}
+
+// RenderPlanReportMarkdown renders a plan report as pull-request comments, like
+// RenderPlanMarkdown: each part starts with the marker, then the header; the
+// first part has the summary lines (the plan's, then the configuration change
+// and the drift repair counts), the others a "(continued)" line; then the
+// sections, collapsible: the configuration change base → head, the changes to
+// live systems, the drift repair, the steps (canary traffic steps with the new
+// version's share of traffic).
+func RenderPlanReportMarkdown(r PlanReport, maxChars int) []string {
 	if maxChars <= 0 {
 		maxChars = DefaultMarkdownMaxChars
 	}
 	maxChars = max(maxChars, minMarkdownMaxChars)
-	if !p.HasChanges() {
-		return []string{"**Plan:** " + NoChangesMessage + "\n"}
+	p := r.Plan
+	if p == nil {
+		p = &planner.Plan{}
 	}
-	summary := "**Plan:**" + strings.TrimPrefix(planSummaryLine(p.Summary), "Plan:") +
-		" Estimated wall time: " + time.Duration(p.Summary.EstimatedWall).String() + "."
+	summary := "**Plan:** " + NoChangesMessage
+	if p.HasChanges() {
+		summary = "**Plan:**" + strings.TrimPrefix(planSummaryLine(p.Summary), "Plan:") +
+			" Estimated wall time: " + time.Duration(p.Summary.EstimatedWall).String() + "."
+	}
+	var extra []string
+	if r.Base != "" {
+		extra = append(extra, fmt.Sprintf("**Configuration:** %s from `%s`.", plural(len(r.Config), "change", "changes"), r.Base))
+		if n := len(r.Repair) + len(r.Drift); n > 0 {
+			extra = append(extra, fmt.Sprintf("**Drift repair:** %s changed outside nonstop (listed apart below; the plan puts back what it can).",
+				plural(n, "object", "objects")))
+		} else {
+			extra = append(extra, "**Drift:** none: nothing was changed outside nonstop.")
+		}
+	}
+	preamble := func(part string) string {
+		var b strings.Builder
+		if r.Marker != nil {
+			b.WriteString(r.Marker(part) + "\n")
+		}
+		if r.Header != "" {
+			b.WriteString(r.Header + "\n")
+		}
+		return b.String()
+	}
 	header := func(k, n int) string {
+		part := ""
+		if n > 1 {
+			part = fmt.Sprintf("%d/%d", k, n)
+		}
+		lines := summary
 		switch {
 		case n == 1:
-			return summary + "\n\n"
 		case k == 1:
-			return fmt.Sprintf("%s _(part 1 of %d)_\n\n", summary, n)
+			lines = fmt.Sprintf("%s _(part 1 of %d)_", summary, n)
+		default:
+			return preamble(part) + fmt.Sprintf("**Plan (continued)** _(part %d of %d)_\n\n", k, n)
 		}
-		return fmt.Sprintf("**Plan (continued)** _(part %d of %d)_\n\n", k, n)
+		if len(extra) > 0 {
+			lines += "\n" + strings.Join(extra, "\n")
+		}
+		return preamble(part) + lines + "\n\n"
 	}
-	sections := markdownSections(p)
+	sections := reportSections(r, p)
+	if len(sections) == 0 {
+		return []string{strings.TrimRight(header(1, 1), "\n") + "\n"}
+	}
 
 	// A header's length depends on the number of parts: split again, reserving room
 	// for the headers of the last split, until the room reserved is enough.
@@ -72,28 +146,149 @@ type markdownSection struct {
 	lines []string
 }
 
-func markdownSections(p *planner.Plan) []markdownSection {
-	var secs []markdownSection
-	if lines := changeLines(p); len(lines) > 0 {
-		for i, l := range lines {
-			if strings.HasPrefix(l, "~") {
-				lines[i] = "!" + l[1:]
-			}
+// ChangeLines renders changes one a line, as the plan shows them:
+// `~ order-service a/127.0.0.1:18081 version "1.4.2" -> "1.5.0"`.
+func ChangeLines(changes []planner.Change) []string {
+	return changeLines(&planner.Plan{Changes: changes})
+}
+
+// diffLines shows "~" as "!", which GitHub colours in a diff block.
+func diffLines(lines []string) []string {
+	for i, l := range lines {
+		if strings.HasPrefix(l, "~") {
+			lines[i] = "!" + l[1:]
 		}
-		secs = append(secs, markdownSection{title: fmt.Sprintf("Changes (%d)", len(lines)), lang: "diff", lines: lines})
+	}
+	return lines
+}
+
+func reportSections(r PlanReport, p *planner.Plan) []markdownSection {
+	var secs []markdownSection
+	if r.Base != "" && len(r.Config) > 0 {
+		lines := make([]string, len(r.Config))
+		for i, c := range r.Config {
+			lines[i] = c.String()
+		}
+		secs = append(secs, markdownSection{title: fmt.Sprintf("Configuration change, %s → head (%d)", r.Base, len(lines)), lang: "diff", lines: diffLines(lines)})
+	}
+	repair := map[planner.Change]bool{}
+	for _, c := range r.Repair {
+		repair[comparableChange(c)] = true
+	}
+	release := *p
+	release.Changes = nil
+	for _, c := range p.Changes {
+		if !repair[comparableChange(c)] {
+			release.Changes = append(release.Changes, c)
+		}
+	}
+	title := "Changes"
+	if r.Base != "" {
+		title = "Changes to live systems"
+	}
+	if lines := changeLines(&release); len(lines) > 0 {
+		secs = append(secs, markdownSection{title: fmt.Sprintf("%s (%d)", title, len(lines)), lang: "diff", lines: diffLines(lines)})
+	}
+	if r.Base != "" && len(r.Repair)+len(r.Drift) > 0 {
+		var lines []string
+		for _, l := range changeLines(&planner.Plan{Changes: r.Repair}) {
+			lines = append(lines, l)
+		}
+		for _, it := range r.Drift {
+			lines = append(lines, fmt.Sprintf("%s %s %s %s%s (not repaired by this plan)", driftSymbol(it), it.Service, it.Object, it.Address, driftDescription(it)))
+		}
+		secs = append(secs, markdownSection{title: fmt.Sprintf("Drift repair: objects changed outside nonstop (%d)", len(lines)), lang: "diff", lines: diffLines(lines)})
 	}
 	if len(p.Steps) > 0 {
+		shares := trafficShares(p)
 		var lines []string
 		for i, sec := range stepSections(p) {
 			if i > 0 {
 				lines = append(lines, "")
 			}
 			lines = append(lines, "# "+sec.service)
-			lines = append(lines, sec.lines...)
+			for _, l := range sec.lines {
+				lines = append(lines, l+shares[stepNumber(l)])
+			}
 		}
 		secs = append(secs, markdownSection{title: fmt.Sprintf("Steps (%d)", len(p.Steps)), lang: "text", lines: lines})
 	}
 	return secs
+}
+
+// comparableChange is a change with its values as text, usable as a map key.
+func comparableChange(c planner.Change) planner.Change {
+	c.Before, c.After = fmt.Sprint(c.Before), fmt.Sprint(c.After)
+	return c
+}
+
+// stepNumber returns the number a step line starts with: "12" of " 12. deploy ...".
+func stepNumber(line string) string {
+	n, _, _ := strings.Cut(strings.TrimSpace(line), ".")
+	return n
+}
+
+// trafficShares returns, by step number, a note for each balancer.switch step:
+// the share of the pool's traffic its weights give the instances deployed
+// before it (the new version's), " → 1.5.0 gets 25% of traffic". Canary steps
+// read as the percentages they were declared with.
+func trafficShares(p *planner.Plan) map[string]string {
+	out := map[string]string{}
+	deployed := map[string]map[string]string{} // service → address → version
+	n := 0
+	for _, sec := range stepOrder(p) {
+		n++
+		s := sec
+		switch s.Kind {
+		case planner.Deploy:
+			if deployed[s.Service] == nil {
+				deployed[s.Service] = map[string]string{}
+			}
+			deployed[s.Service][s.Args.Address] = s.Args.Version
+			if s.Args.Address == "" {
+				deployed[s.Service][lastSegment(s.Target)] = s.Args.Version
+			}
+		case planner.BalancerSwitch:
+			total, fresh, version := 0, 0, ""
+			for addr, w := range s.Args.Weights {
+				total += w
+				if v, ok := deployed[s.Service][addr]; ok {
+					fresh += w
+					version = v
+				}
+			}
+			if total > 0 && version != "" {
+				out[strconv.Itoa(n)] = fmt.Sprintf(" → %s gets %d%% of traffic", version, int(math.Round(100*float64(fresh)/float64(total))))
+			}
+		}
+	}
+	return out
+}
+
+// stepOrder returns the steps in the order stepSections numbers them: services
+// in order of first appearance, steps in plan order within a service.
+func stepOrder(p *planner.Plan) []planner.Step {
+	var order []string
+	by := map[string][]planner.Step{}
+	for _, s := range p.Steps {
+		if _, seen := by[s.Service]; !seen {
+			order = append(order, s.Service)
+		}
+		by[s.Service] = append(by[s.Service], s)
+	}
+	var out []planner.Step
+	for _, svc := range order {
+		out = append(out, by[svc]...)
+	}
+	return out
+}
+
+// lastSegment returns what follows the last "/" of s.
+func lastSegment(s string) string {
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }
 
 // splitMarkdownBodies lays the sections out into bodies of at most budget bytes. A
