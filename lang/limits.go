@@ -16,6 +16,10 @@ import (
 // larger file is refused before it is read.
 const MaxSourceSize = 1 << 20
 
+// MaxConfigSize is the most the configuration files of one directory may
+// hold together: 4 MiB.
+const MaxConfigSize = 4 << 20
+
 // MaxFileSize is the largest file file() reads: 4 MiB. Its contents become a
 // string and are not parsed as HCL.
 const MaxFileSize = 4 << 20
@@ -108,6 +112,14 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// configTooLarge is the error of a directory whose files hold more than
+// MaxConfigSize together.
+func configTooLarge(dir string) diags.Diagnostic {
+	return diags.Sourceless(diags.Error, "Configuration too large", fmt.Sprintf(
+		"The *%s files of %s hold more than %s together: nonstop parses at most %s of configuration, so that no input can exhaust its memory.",
+		FileSuffix, dir, byteSize(MaxConfigSize), byteSize(MaxConfigSize)))
 }
 
 // readDiagnostic turns an error of ReadSourceFile into a diagnostic whose summary

@@ -69,6 +69,14 @@ func TestHostileInput(t *testing.T) {
 			summary: "Configuration file too large",
 			detail:  []string{"main.ns.hcl is 1.0 MiB", "limit of 1 MiB"},
 		},
+		"five files of 1 MiB less a little": {
+			files: map[string]string{"main.ns.hcl": minimalService,
+				"a.ns.hcl": strings.Repeat("# padding\n", MaxSourceSize/10-1), "b.ns.hcl": strings.Repeat("# padding\n", MaxSourceSize/10-1),
+				"c.ns.hcl": strings.Repeat("# padding\n", MaxSourceSize/10-1), "d.ns.hcl": strings.Repeat("# padding\n", MaxSourceSize/10-1),
+				"e.ns.hcl": strings.Repeat("# padding\n", MaxSourceSize/10-1)},
+			summary: "Configuration too large",
+			detail:  []string{"more than 4 MiB together"},
+		},
 		"variables file over the limit": {
 			files:   map[string]string{"main.ns.hcl": minimalService, "big.tfvars": strings.Repeat("# padding\n", MaxSourceSize/9)},
 			opts:    LoadOptions{VarFiles: []string{"big.tfvars"}},

@@ -41,7 +41,7 @@ type LoadOptions struct {
 }
 
 // LoadDir loads every *.ns.hcl file in dir. Each must be a regular file of at
-// most MaxSourceSize bytes.
+// most MaxSourceSize bytes, and all together at most MaxConfigSize.
 func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -49,6 +49,7 @@ func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 	}
 	files := map[string][]byte{}
 	var d diags.Diagnostics
+	total := 0
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), FileSuffix) {
 			continue
@@ -59,6 +60,9 @@ func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 			continue
 		}
 		files[e.Name()] = b
+		if total += len(b); total > MaxConfigSize {
+			return nil, diags.Diagnostics{configTooLarge(dir)}
+		}
 	}
 	if d.HasErrors() {
 		return nil, d
@@ -73,7 +77,7 @@ func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 // LoadFiles loads the given files (name relative to dir → contents) as one
 // configuration of directory dir. It never panics, whatever the contents: a
 // file over MaxSourceSize or nested more than MaxNesting levels deep is refused
-// before it is parsed.
+// before it is parsed, and so are files over MaxConfigSize together.
 //
 // When the diagnostics hold errors the Config is partial: callers may read only
 // its Sources (to render the diagnostics) and SensitiveValues (to redact them).
@@ -84,6 +88,14 @@ func LoadDir(dir string, opts LoadOptions) (*Config, diags.Diagnostics) {
 func LoadFiles(dir string, files map[string][]byte, opts LoadOptions) (*Config, diags.Diagnostics) {
 	l := newLoader(dir, opts)
 	names := slices.Sorted(maps.Keys(files))
+	total := 0
+	for _, name := range names {
+		total += len(files[name])
+	}
+	if total > MaxConfigSize {
+		l.diags = l.diags.Append(configTooLarge(dir))
+		return l.cfg, l.diags
+	}
 	l.cfg.Hash = hashFiles(names, files)
 
 	var bodies []*hcl.BodyContent
