@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/nonstop-release/nonstop/internal/redact"
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
 	"github.com/nonstop-release/nonstop/providers"
@@ -141,6 +142,8 @@ type execution struct {
 	resume  *resumeHub
 	guards  *registryGuards
 	settles drainSettles
+	// secrets redacts the configuration's sensitive values from what is journaled.
+	secrets *redact.Redactor
 	now     func() time.Time
 	started time.Time
 
@@ -165,6 +168,10 @@ func newExecution(r *Runner, p *planner.Plan) *execution {
 		services: map[string]*serviceRun{},
 	}
 	x.guards = newRegistryGuards(x)
+	x.secrets = redact.New()
+	if r.Config != nil {
+		x.secrets.Add(r.Config.SensitiveValues()...)
+	}
 	if x.log == nil {
 		x.log = hclog.NewNullLogger()
 	}

@@ -239,8 +239,9 @@ func (x *execution) record(ctx context.Context, st *planner.Step, event, msg str
 	}
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	// A provider's error may quote a credential (an API echoing the key it refused).
 	e := JournalEntry{StepID: st.ID, Kind: string(st.Kind), Target: st.Target, Address: st.Args.Address,
-		Event: event, Error: msg, At: x.now()}
+		Event: event, Error: x.secrets.String(msg), At: x.now()}
 	if err := x.r.Journal.Record(jctx, e); err != nil {
 		return &journalError{err}
 	}

@@ -79,7 +79,7 @@ func (f *F5) send(ctx context.Context, method, path string, body, out any) error
 		if err == nil || try >= callAttempts || ctx.Err() != nil || !retryable(err) {
 			return err
 		}
-		f.logger.Debug("f5: trying again", "provider", f.name, "method", method, "path", path, "error", err)
+		f.logger.Debug("f5: trying again", "provider", f.name, "method", method, "path", logPath(path), "error", err)
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
@@ -192,7 +192,7 @@ func (f *F5) do(ctx context.Context, method, path string, payload []byte, h http
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	f.logger.Debug("f5 request", "provider", f.name, "method", method, "path", path,
+	f.logger.Debug("f5 request", "provider", f.name, "method", method, "path", logPath(path),
 		"status", resp.StatusCode, "took", time.Since(start))
 	if err != nil {
 		return nil, fmt.Errorf("reading the answer: %w", f.transportErr(ctx, method, u, err))
@@ -229,4 +229,14 @@ func clip(s string) string {
 		return s[:300] + "..."
 	}
 	return s
+}
+
+// logPath is a request path as logs show it: a token in the path (DELETE
+// /mgmt/shared/authz/tokens/TOKEN) is a secret and is left out.
+func logPath(path string) string {
+	const tokens = "/mgmt/shared/authz/tokens/"
+	if strings.HasPrefix(path, tokens) && len(path) > len(tokens) {
+		return tokens + "(token)"
+	}
+	return path
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
+	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/lang/diags"
 )
 
@@ -123,7 +124,7 @@ func fmtFiles(targets []string, recursive bool) ([]string, diags.Diagnostics) {
 
 // fmtFile formats one file and reports whether its formatting differed.
 func (m *Meta) fmtFile(path string, o fmtOptions) (bool, diags.Diagnostics) {
-	src, err := os.ReadFile(path)
+	src, err := lang.ReadSourceFile(path)
 	if err != nil {
 		return false, diags.Diagnostics{diags.Sourceless(diags.Error, "Cannot read file", fmt.Sprintf("%v.", err))}
 	}
@@ -152,9 +153,13 @@ func (m *Meta) fmtFile(path string, o fmtOptions) (bool, diags.Diagnostics) {
 
 // fmtStdin formats standard input to standard output.
 func (m *Meta) fmtStdin(o fmtOptions) int {
-	src, err := io.ReadAll(m.Stdin)
+	src, err := io.ReadAll(io.LimitReader(m.Stdin, lang.MaxSourceSize+1))
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "Error: cannot read standard input: %v\n", err)
+		return 1
+	}
+	if len(src) > lang.MaxSourceSize {
+		fmt.Fprintf(m.Stderr, "Error: standard input holds more than %d bytes, the most nonstop reads as configuration.\n", lang.MaxSourceSize)
 		return 1
 	}
 	out, ds := formatHCL(src, "<stdin>")
@@ -176,6 +181,10 @@ func (m *Meta) fmtStdin(o fmtOptions) int {
 
 // formatHCL returns src in canonical layout, or the syntax errors that stop it.
 func formatHCL(src []byte, filename string) ([]byte, diags.Diagnostics) {
+	// The HCL parser recurses once per nesting level: refuse a deep input first.
+	if ds := lang.CheckNesting(src, filename); ds.HasErrors() {
+		return nil, ds
+	}
 	_, hd := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	var ds diags.Diagnostics
 	ds = ds.Append(hd)
@@ -189,7 +198,7 @@ func formatHCL(src []byte, filename string) ([]byte, diags.Diagnostics) {
 func readSources(files []string) map[string][]byte {
 	out := make(map[string][]byte, len(files))
 	for _, f := range files {
-		if b, err := os.ReadFile(f); err == nil {
+		if b, err := lang.ReadSourceFile(f); err == nil {
 			out[f] = b
 		}
 	}

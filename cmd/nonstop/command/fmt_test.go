@@ -158,3 +158,16 @@ func TestFmtStdin(t *testing.T) {
 		})
 	}
 }
+
+// TestFmtRefusesDeepNesting formats 100,000 `[` without a stack overflow.
+func TestFmtRefusesDeepNesting(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "deep.ns.hcl")
+	if err := os.WriteFile(path, []byte("x = "+strings.Repeat("[", 100000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, nil, "", "fmt", "-check", path)
+	if res.code == 0 || !strings.Contains(res.stdout+res.stderr, "nest") {
+		t.Errorf("fmt of 100,000 [ exited %d: %s", res.code, res)
+	}
+}

@@ -218,14 +218,8 @@ type knownLeak struct {
 }
 
 var knownLeaks = []knownLeak{
-	// A token nonstop is handed, not configured, so the redactor cannot know it.
-	{where: "nonstop ", marker: "method=DELETE path=/mgmt/shared/authz/tokens/",
-		what: "providers/f5 logs the path of DELETE /mgmt/shared/authz/tokens/TOKEN (the auth token) at debug level"},
-	// The journal stores a failed step's error as the provider wrote it; an API
-	// that quotes the AccessKey ID (Alibaba Cloud's SignatureDoesNotMatch does)
-	// puts it on disk until the apply ends, or for good if it is killed.
-	{where: "journal", marker: "Forbidden.Test",
-		what: "executor journals provider errors unredacted (executor/journal_state.go): the AccessKey ID quoted by the API"},
+	// None left: the F5 provider no longer logs its token's path, and the executor
+	// redacts provider errors before journaling them.
 }
 
 // withoutKnownLeaks drops the lines of text, from what, that hold a known
