@@ -220,14 +220,15 @@ func (x *op) execute(ctx context.Context, r *Result, b state.Backend, st *state.
 	// and a step in flight through runCtx.
 	runCtx, fence := startFence(ctx, b)
 	runner := executor.Runner{
-		Config:      x.cfg,
-		Providers:   x.provs,
-		Journal:     executor.BackendJournal(b),
-		Events:      x.o.Events,
-		Logger:      x.log.Named("executor"),
-		Parallelism: x.o.Parallelism,
-		Resume:      executor.WatchResumeFile(watchCtx, resume, 500*time.Millisecond),
-		Fence:       fence.check,
+		Config:         x.cfg,
+		Providers:      x.provs,
+		Journal:        executor.BackendJournal(b),
+		Events:         x.o.Events,
+		Logger:         x.log.Named("executor"),
+		Parallelism:    x.o.Parallelism,
+		PerHostDeploys: x.o.PerHostDeploys,
+		Resume:         executor.WatchResumeFile(watchCtx, resume, 500*time.Millisecond),
+		Fence:          fence.check,
 	}
 	res, runErr := runner.Apply(runCtx, p)
 	stopWatch()

@@ -29,6 +29,9 @@ type Options struct {
 	// Parallelism bounds the list calls of a refresh and the steps running at once;
 	// 0 means the default (10).
 	Parallelism int
+	// PerHostDeploys bounds the deploys running at once on one host; zero means
+	// executor.DefaultPerHostDeploys.
+	PerHostDeploys int
 	// LockTimeout is how long Apply retries taking the state lock; 0 means one try.
 	LockTimeout time.Duration
 	// AutoApprove applies a plan made from live state without View.Approve.

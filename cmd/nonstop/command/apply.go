@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nonstop-release/nonstop/executor"
 	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/lang/diags"
@@ -67,6 +68,8 @@ type applyFlags struct {
 	chdir       string
 	vars        VarFlags
 	live        liveFlags
+	// perHost bounds the deploys running at once on one host.
+	perHost int
 }
 
 func runApply(m *Meta, args []string) int {
@@ -74,6 +77,8 @@ func runApply(m *Meta, args []string) int {
 	var f applyFlags
 	fs.BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking for approval (needed when stdin is not a terminal)")
 	fs.DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to retry taking the state lock (0s: one try)")
+	fs.IntVar(&f.perHost, "parallelism-per-host", executor.DefaultPerHostDeploys,
+		"run at most `N` deploys at once on one host (-parallelism bounds writes per provider and deploys overall; waiting steps are not bounded)")
 	fs.BoolVar(&f.json, "json", false, "print progress as JSON lines on stdout (needs -auto-approve or FILE)")
 	fs.StringVar(&f.chdir, "chdir", "", "the configuration `DIR` (instead of a trailing DIR argument)")
 	f.vars.Register(fs)
@@ -123,16 +128,17 @@ func runApply(m *Meta, args []string) int {
 	defer stop()
 	v := newApplyView(m, f.json, cfg, dir)
 	r := operation.Apply(ctx, operation.Options{
-		Config:      cfg,
-		Dir:         dir,
-		PlanFile:    planFile,
-		Targets:     f.live.Targets,
-		Parallelism: f.live.Parallelism,
-		LockTimeout: f.lockTimeout,
-		AutoApprove: f.autoApprove,
-		Events:      v.events,
-		Logger:      m.log,
-		View:        v,
+		Config:         cfg,
+		Dir:            dir,
+		PlanFile:       planFile,
+		Targets:        f.live.Targets,
+		Parallelism:    f.live.Parallelism,
+		PerHostDeploys: f.perHost,
+		LockTimeout:    f.lockTimeout,
+		AutoApprove:    f.autoApprove,
+		Events:         v.events,
+		Logger:         m.log,
+		View:           v,
 	})
 	if r.Err != nil {
 		return 1
