@@ -80,6 +80,7 @@ func runApply(m *Meta, args []string) int {
 	fs.IntVar(&f.perHost, "parallelism-per-host", executor.DefaultPerHostDeploys,
 		"run at most `N` deploys at once on one host (-parallelism bounds writes per provider and deploys overall; waiting steps are not bounded)")
 	fs.BoolVar(&f.json, "json", false, "print progress as JSON lines on stdout (needs -auto-approve or FILE)")
+	input := fs.Bool("input", true, "ask for approval on a terminal (false, as in CI: never ask; needs -auto-approve or FILE)")
 	fs.StringVar(&f.chdir, "chdir", "", "the configuration `DIR` (instead of a trailing DIR argument)")
 	f.vars.Register(fs)
 	f.live.Register(fs)
@@ -95,6 +96,10 @@ func runApply(m *Meta, args []string) int {
 	}
 	if f.json && !f.autoApprove && planFile == "" {
 		fmt.Fprintln(m.Stderr, "Error: -json needs -auto-approve or a plan FILE: there is no one to ask for approval.")
+		return 1
+	}
+	if !*input && !f.autoApprove && planFile == "" {
+		fmt.Fprintln(m.Stderr, "Error: -input=false needs -auto-approve or a plan FILE: nonstop may not ask for approval.")
 		return 1
 	}
 	var (

@@ -49,7 +49,7 @@ var driftCommand = &Command{
 
 func runDrift(m *Meta, args []string) int {
 	fs := m.FlagSet("drift", driftHelp)
-	jsonOut := fs.Bool("json", false, "print the report as JSON: {drift, items: [{service, object, address, field, expected, actual}]}")
+	jsonOut := fs.Bool("json", false, "print the report as JSON: {format_version, drift, items: [{service, object, address, field, expected, actual}]}")
 	format := fs.String("format", "", "output `format`: human (default), json or markdown")
 	var vars VarFlags
 	vars.Register(fs)
@@ -87,7 +87,10 @@ func runDrift(m *Meta, args []string) int {
 	var err error
 	switch fmtName {
 	case "json":
-		err = views.RenderDriftJSON(m.Stdout, items)
+		if items == nil {
+			items = []planner.DriftItem{}
+		}
+		err = m.PrintJSON(map[string]any{"format_version": jsonFormatVersion, "drift": len(items) > 0, "items": items})
 	case "markdown":
 		_, err = fmt.Fprint(m.Stdout, where.marker("drift", "")+"\n"+where.header("drift")+"\n\n"+views.RenderDriftMarkdown(items))
 	default:

@@ -2,6 +2,9 @@ package command
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nonstop-release/nonstop/planner"
@@ -14,8 +17,14 @@ Usage: nonstop show [options] FILE
   format by default, or as the plan's JSON with -json (the same JSON as
   "nonstop plan -json"). It contacts no live system.
 
-  A file that is not a nonstop plan file, one of another plan file version, or
-  one whose plan no longer matches its recorded checksum is refused.
+  The human format starts with what the plan was made from: the nonstop
+  version, the time, the configuration hash and commit, and the input
+  variables sealed in it (a sensitive one only as "(sensitive)": the file holds
+  a salted hash of it, never the value).
+
+  A file that is not a nonstop plan file, one that is truncated, of another
+  plan file version, or whose plan no longer matches its recorded checksum is
+  refused.
 
 Exit codes:
   0  the plan was printed
@@ -54,8 +63,12 @@ func runShow(m *Meta, args []string) int {
 	m.Logger("show").Debug("plan file read", "file", path, "nonstop_version", pf.NonstopVersion,
 		"created", pf.Created, "config_hash", pf.ConfigHash)
 	if fmtName == "human" {
-		fmt.Fprintf(m.Stdout, "Plan file %s, made by nonstop %s at %s from configuration %s%s.\n\n",
+		fmt.Fprintf(m.Stdout, "Plan file %s, made by nonstop %s at %s from configuration %s%s.\n",
 			path, pf.NonstopVersion, pf.Created.Format(time.RFC3339), shortConfigHash(pf.ConfigHash), commitNote(pf.Plan.Prior.Commit))
+		if vars := sealedVariablesText(pf.Plan.Prior); vars != "" {
+			fmt.Fprintf(m.Stdout, "Made with %s; apply FILE takes these (sensitive ones from NONSTOP_VAR_name).\n", vars)
+		}
+		fmt.Fprintln(m.Stdout)
 	}
 	if err := m.renderPlan(pf.Plan, fmtName); err != nil {
 		fmt.Fprintf(m.Stderr, "Error: cannot write the plan: %v\n", err)
@@ -84,4 +97,19 @@ func commitNote(commit string) string {
 		commit = commit[:12]
 	}
 	return " (commit " + commit + ")"
+}
+
+// sealedVariablesText lists the variables a plan was made with:
+// `order_version = "1.7.0", db_password = (sensitive)`.
+func sealedVariablesText(pr planner.Prior) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(pr.Variables)) {
+		v := pr.Variables[name]
+		if v.Sensitive {
+			parts = append(parts, name+" = (sensitive)")
+			continue
+		}
+		parts = append(parts, name+" = "+string(v.Value))
+	}
+	return strings.Join(parts, ", ")
 }
