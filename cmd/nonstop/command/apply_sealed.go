@@ -34,6 +34,15 @@ func (m *Meta) loadSealedConfig(dir string, vars VarFlags, pf *planner.PlanFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the plan file's recorded variables cannot be read: %w", err)
 	}
+	// Only variables the configuration still declares are given: one it dropped
+	// would be an error of the temporary file, not the mismatch it is.
+	if declared, _ := m.LoadConfig(dir, VarFlags{Ref: vars.Ref, UnsetUnknown: true}); declared != nil {
+		for name := range sealed {
+			if _, ok := declared.Variables[name]; !ok {
+				delete(sealed, name)
+			}
+		}
+	}
 	base, err := writeSealedVarFile(sealed)
 	if err != nil {
 		return nil, nil, err

@@ -104,3 +104,34 @@ func TestApplySealedPlanFile(t *testing.T) {
 		t.Errorf("live weights after apply FILE (-want +got):\n%s", d)
 	}
 }
+
+// TestApplySealedPlanFileOtherConfiguration: a plan applied to a configuration that
+// dropped one of its variables is refused as made from another configuration,
+// naming the variable, and changes nothing.
+func TestApplySealedPlanFileOtherConfiguration(t *testing.T) {
+	dir := fakeFleet(t)
+	withVar := strings.Replace(fakeConfig, `variable "delay" {`, "variable \"note\" {\n  type    = string\n  default = \"x\"\n}\n\nvariable \"delay\" {", 1)
+	if err := os.WriteFile(filepath.Join(dir, "shop.ns.hcl"), []byte(withVar), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	planFile := filepath.Join(t.TempDir(), "plan.bin")
+	if r := run(t, quiet, "", "plan", "-out", planFile, dir); r.code != 0 {
+		t.Fatalf("plan -out: %s", r)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "shop.ns.hcl"), []byte(fakeConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, quiet, "", "apply", planFile, dir)
+	for _, want := range []string{"configuration: it changed since the plan was made", "changed files: shop.ns.hcl",
+		"variable note: the plan was made with it, this configuration does not declare it"} {
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("apply FILE after the configuration changed: want exit 1 and %q\n%s", want, r)
+		}
+	}
+	if strings.Contains(r.stderr, "nonstop-plan-vars") {
+		t.Errorf("the error names the temporary variable file:\n%s", r.stderr)
+	}
+	if d := cmp.Diff(map[string]int{"127.0.0.1:18081": 5, "127.0.0.1:18082": 1}, memberWeights(t, dir)); d != "" {
+		t.Errorf("a refused plan changed live state (-want +got):\n%s", d)
+	}
+}
