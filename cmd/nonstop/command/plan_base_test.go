@@ -200,3 +200,41 @@ func TestPlanMarkdownShowsErrors(t *testing.T) {
 		t.Errorf("a plan whose refresh fails: want exit 1 and the errors in markdown\n%s", r)
 	}
 }
+
+// TestPlanWrongRegistry: a registry address that answers nothing fails the plan
+// (never "No changes" with exit 0), in markdown too; a registry that answers but
+// lists none of the service's instances (a wrong namespace) is a warning that
+// says what it means.
+func TestPlanWrongRegistry(t *testing.T) {
+	f := startFleet(t, "1.4.2", []string{"1.4.2", "1.4.2"})
+	cfgFile := filepath.Join(f.dir, "fleet.ns.hcl")
+	src, err := os.ReadFile(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := sharedPolaris(t)
+	unreachable := strings.NewReplacer(`["`+pol.NacosAddr+`"]`, `["127.0.0.1:1"]`, `polaris_address = "`+pol.NativeAddr+`"`, `polaris_address = "127.0.0.1:1"`).Replace(string(src))
+	if err := os.WriteFile(cfgFile, []byte(unreachable), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := f.nonstop(t, "plan", "-detailed-exitcode")
+	if r.code != 1 || !strings.Contains(r.stderr, "Refresh failed") || strings.Contains(r.stdout, "No changes") {
+		t.Errorf("plan against an unreachable registry: want exit 1 and the refresh error\n%s", r)
+	}
+	md := f.nonstop(t, "plan", "-format", "markdown")
+	if md.code != 1 || !strings.Contains(md.stdout, "**Plan:** failed with") || !strings.Contains(md.stdout, "127.0.0.1:1") {
+		t.Errorf("plan -format markdown against an unreachable registry: want the errors in markdown\n%s", md)
+	}
+	if d := f.nonstop(t, "drift"); d.code != 1 {
+		t.Errorf("drift against an unreachable registry: want exit 1\n%s", d)
+	}
+
+	otherNamespace := strings.Replace(string(src), `flavor          = "polaris"`, "flavor          = \"polaris\"\n  namespace       = \"nope\"", 1)
+	if err := os.WriteFile(cfgFile, []byte(otherNamespace), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = f.nonstop(t, "plan")
+	if !strings.Contains(r.stderr, "The registry lists no instance of the service") || !strings.Contains(r.stderr, "lists none of the 2 declared instances") {
+		t.Errorf("plan with a namespace that lists nothing: want the warning\n%s", r)
+	}
+}
