@@ -44,7 +44,7 @@ gitlab)
 		[ -n "$job" ] && break
 	done
 	[ -n "$job" ] || die "no successful $job_name job for commit $sha: the request was merged without a passing plan of its last commit"
-	api GET "/projects/$CI_PROJECT_ID/jobs/$job/artifacts" >"$tmp/plan.zip"
+	curl -sS --fail -H "PRIVATE-TOKEN: $NONSTOP_GITLAB_TOKEN" -o "$tmp/plan.zip" "$CI_API_V4_URL/projects/$CI_PROJECT_ID/jobs/$job/artifacts"
 	echo "plan of job $job (commit $sha)"
 	;;
 esac
