@@ -7,8 +7,6 @@ import (
 
 	"github.com/nonstop-release/nonstop/cmd/nonstop/views"
 	"github.com/nonstop-release/nonstop/executor/operation"
-	"github.com/nonstop-release/nonstop/lang"
-	"github.com/nonstop-release/nonstop/lang/diags"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
@@ -150,18 +148,6 @@ func runPlan(m *Meta, args []string) int {
 		return 2
 	}
 	return 0
-}
-
-// makePlan refreshes the live state and plans against it (operation.Plan),
-// recording the git commit of the configuration directory.
-func (m *Meta) makePlan(cfg *lang.Config, dir string, lf *liveFlags) (*planner.Plan, diags.Diagnostics) {
-	return operation.Plan(context.Background(), operation.Options{
-		Config:      cfg,
-		Dir:         dir,
-		Targets:     lf.Targets,
-		Parallelism: lf.Parallelism,
-		Logger:      m.log,
-	})
 }
 
 // renderPlan prints the plan in a format: human, json or markdown.
