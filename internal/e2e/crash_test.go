@@ -151,6 +151,10 @@ func TestCrashMatrix(t *testing.T) {
 			})
 		}
 	}
+	report.env = fmt.Sprintf("NONSTOP_CRASH_MATRIX=%s NONSTOP_CRASH_SEED=%d", mode, seed)
+	if samples > 1 {
+		report.env += fmt.Sprintf(" NONSTOP_CRASH_SAMPLES=%d", samples)
+	}
 	t.Cleanup(func() {
 		if path := os.Getenv("NONSTOP_RELIABILITY_REPORT"); path != "" {
 			if err := report.write(path, seed, full); err != nil {
@@ -288,6 +292,7 @@ type scenarioResult struct {
 // reliabilityReport collects the scenarios of a matrix run.
 type reliabilityReport struct {
 	mu      sync.Mutex
+	env     string // the environment that reproduces the run
 	results []scenarioResult
 }
 
@@ -328,8 +333,8 @@ func (r *reliabilityReport) write(path string, seed uint64, full bool) error {
 		if !s.passed {
 			result = "**FAIL**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d / %d / %d | `NONSTOP_CRASH_MATRIX=sample NONSTOP_CRASH_SEED=%d go test ./internal/e2e -run TestCrashMatrix` |\n",
-			s.strategy, s.fault, result, s.sent, s.failed, s.lowest["nginx"], s.lowest["haproxy"], s.lowest["registry"], seed)
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d / %d / %d | `%s go test ./internal/e2e -run TestCrashMatrix` |\n",
+			s.strategy, s.fault, result, s.sent, s.failed, s.lowest["nginx"], s.lowest["haproxy"], s.lowest["registry"], r.env)
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
