@@ -32,6 +32,9 @@ func appendServiceDiff(out []Change, start, final *serviceModel) []Change {
 			}
 			add(Update, "instance", addr, "version", before, box.of(f.version))
 		}
+		if start.registry && !s.registered && f.registered {
+			add(Update, "instance", addr, "registered", false, true)
+		}
 		if start.registry && f.registered {
 			if s.registered && s.enabled != f.enabled || !s.registered && f.enabled {
 				add(Update, "instance", addr, "enabled", s.registered && s.enabled, f.enabled)
@@ -117,8 +120,7 @@ func routeChanges(service, addr string, before, after *providers.Route) []Change
 	}
 	field("version", before.Version != after.Version, before.Version, after.Version)
 	field("members", !sameSet(before.Members, after.Members), before.Members, after.Members)
-	field("match", !sameSet(before.Match.ClientIP, after.Match.ClientIP) || !maps.Equal(before.Match.Header, after.Match.Header),
-		before.Match, after.Match)
+	field("match", !before.Match.Equal(after.Match), before.Match, after.Match)
 	return out
 }
 

@@ -124,6 +124,13 @@ func (m *serviceModel) configuredWeight(bi int, im *instanceModel) int {
 // leftover of an interrupted canary, so it is Nacos' default, 1.
 func configuredRegistryWeight(*instanceModel) float64 { return 1 }
 
+// lost reports whether an instance of a service in a registry is not registered
+// there: its registration was lost (a registry outage, an expired session), or
+// it never started. Its application registers itself only when it starts, so the
+// plan redeploys it, whatever version nonstop last deployed there; enabling what
+// is not registered cannot work.
+func (m *serviceModel) lost(im *instanceModel) bool { return m.registry && !im.registered }
+
 // atVersion reports whether the instance is known to run version v.
 func (im *instanceModel) atVersion(v string) bool { return im.known && im.version == v }
 

@@ -231,7 +231,7 @@ func (b *builder) restore(c *chain, im *instanceModel) {
 // way the chain ends with the member serving as the balancer sees it, so the next
 // batch is not drained before its replacement routes.
 func (b *builder) converge(c *chain, im *instanceModel) {
-	if im.atVersion(b.version) {
+	if im.atVersion(b.version) && !b.m.lost(im) {
 		b.recheck(c, im)
 	} else {
 		b.drain(c, im)

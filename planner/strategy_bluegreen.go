@@ -78,7 +78,7 @@ func (b *builder) blueGreen() {
 // prepare readies an instance out of traffic for a switch to it: drained, deployed,
 // healthy and verified, and confirmed by the balancers' own health checks.
 func (b *builder) prepare(c *chain, im *instanceModel) {
-	if !im.atVersion(b.version) {
+	if !im.atVersion(b.version) || b.m.lost(im) {
 		b.drain(c, im)
 		b.upgrade(c, im)
 	} else {
