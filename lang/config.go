@@ -259,10 +259,14 @@ type Route struct {
 	DeclRange hcl.Range
 }
 
-// RouteMatch matches by client IP (CIDRs) and/or request headers; all given must match.
+// RouteMatch matches by client IP (CIDRs), request header values and/or numeric
+// comparisons on a query parameter, header or cookie; all given must match.
 type RouteMatch struct {
 	ClientIP []string
 	Header   map[string]string
+	// Numbers are the comparisons (see NumberMatch), sorted by source and name.
+	Numbers   []NumberMatch
+	DeclRange hcl.Range
 }
 
 // InstanceVars are the per-instance values visible inside deploy, health and verify.

@@ -1,9 +1,6 @@
 package lang
 
 import (
-	"maps"
-	"slices"
-
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -127,7 +124,7 @@ func (l *loader) decodeRoutes(s *Service, blocks []*hcl.Block) {
 		mb := l.uniqueBlock(blocksOfType(content, "match"), "match")
 		if mb == nil {
 			l.errorf(b.DefRange, "Missing match block",
-				"The route %q needs a match block saying which requests it routes, by client_ip and/or header.", r.Name)
+				"The route %q needs a match block saying which requests it routes, by client_ip, header, query or cookie.", r.Name)
 		} else {
 			r.Match = l.decodeMatch(mb)
 		}
@@ -135,35 +132,37 @@ func (l *loader) decodeRoutes(s *Service, blocks []*hcl.Block) {
 	}
 }
 
-// decodeMatch decodes a route's match block: client IPs or CIDRs and/or headers.
+// decodeMatch decodes a route's match block: client IPs or CIDRs, header values
+// and numeric comparisons on query parameters, headers and cookies (routematch.go).
 func (l *loader) decodeMatch(b *hcl.Block) RouteMatch {
 	content, d := b.Body.Content(matchSchema)
 	l.diags = l.diags.Append(d)
-	var m RouteMatch
-	ipsOK, headersOK := true, true // false when an element was rejected and reported
+	m := RouteMatch{DeclRange: b.DefRange}
+	ok := true // false when an element was rejected and reported
 	if a := content.Attributes["client_ip"]; a != nil {
-		var ips []rangedString
-		ips, ipsOK = l.stringList(a)
+		ips, ipsOK := l.stringList(a)
+		ok = ipsOK
 		for _, ip := range ips {
 			if err := validClientIP(ip.s); err != nil {
 				l.errorf(ip.rng, "Invalid client_ip", "%s.", capitalize(err.Error()))
-				ipsOK = false
+				ok = false
 				continue
 			}
 			m.ClientIP = append(m.ClientIP, ip.s)
 		}
 	}
 	if a := content.Attributes["header"]; a != nil {
-		m.Header, headersOK = l.stringMap(a)
-		for _, k := range slices.Sorted(maps.Keys(m.Header)) {
-			if k == "" {
-				l.errorf(a.Expr.Range(), "Invalid route match", "A header name must not be empty.")
-			}
+		ok = l.decodeHeaderMatch(a, &m) && ok
+	}
+	for _, source := range []string{SourceQuery, SourceCookie} {
+		if a := content.Attributes[source]; a != nil {
+			ok = l.decodeNumberMatches(source, a, &m) && ok
 		}
 	}
-	if ipsOK && headersOK && len(m.ClientIP) == 0 && len(m.Header) == 0 {
+	sortNumbers(m.Numbers)
+	if ok && len(m.ClientIP) == 0 && len(m.Header) == 0 && len(m.Numbers) == 0 {
 		l.errorf(b.DefRange, "Invalid route match",
-			"A match block needs a non-empty client_ip list and/or header map; an empty match would route every request.")
+			"A match block needs a non-empty client_ip list, header map, query or cookie comparison; an empty match would route every request.")
 	}
 	return m
 }

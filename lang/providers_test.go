@@ -24,7 +24,7 @@ func TestProviderAttrs(t *testing.T) {
 			"upstreams_file": str("/etc/nginx/conf.d/nonstop.conf"), "test": strs("nginx", "-t"), "reload": strs("nginx", "-s", "reload"),
 		}},
 		{"haproxy", "lb"}: {Ref: ProviderRef{"haproxy", "lb"}, Class: ClassBalancer, Attrs: map[string]cty.Value{
-			"runtime_api": str("unix:///run/haproxy/admin.sock"), "routes_map": str(""), "routes_ip_map": str(""), "timeout": str("5s"),
+			"runtime_api": str("unix:///run/haproxy/admin.sock"), "routes_map": str(""), "routes_ip_map": str(""), "routes_number_map": str(""), "timeout": str("5s"),
 		}},
 		{"f5", "dc1"}: {Ref: ProviderRef{"f5", "dc1"}, Class: ClassBalancer, Attrs: map[string]cty.Value{
 			"url": str("https://bigip.example.internal"), "username": str(""), "password": str(""),

@@ -114,5 +114,5 @@ var routeSchema = &hcl.BodySchema{
 }
 
 var matchSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "client_ip"}, {Name: "header"}},
+	Attributes: []hcl.AttributeSchema{{Name: "client_ip"}, {Name: "header"}, {Name: "query"}, {Name: "cookie"}},
 }

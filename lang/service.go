@@ -74,6 +74,7 @@ func (l *loader) decodeService(name string, b *hcl.Block) *Service {
 		s.Verify = l.decodeVerify(s, vb)
 	}
 	l.decodeRoutes(s, blocksOfType(content, "route"))
+	l.checkRoutes(s)
 	if a := content.Attributes["depends_on"]; a != nil {
 		l.decodeDependsOn(s, a)
 	}

@@ -1,9 +1,6 @@
 package planner
 
 import (
-	"net/textproto"
-	"sort"
-	"strings"
 
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/providers"
@@ -203,8 +200,8 @@ func (d *serviceDrift) routes(declared map[poolKey]map[string]bool, reportedExtr
 			if got.Version != want.Version {
 				d.add("route", prefix+want.Name, "version", want.Version, got.Version)
 			}
-			wantMatch := renderRouteMatch(want.Match.ClientIP, want.Match.Header)
-			if gotMatch := renderRouteMatch(got.Match.ClientIP, got.Match.Header); gotMatch != wantMatch {
+			wantMatch := providers.MatchOf(want.Match).String()
+			if gotMatch := got.Match.String(); gotMatch != wantMatch {
 				d.add("route", prefix+want.Name, "match", wantMatch, gotMatch)
 			}
 		}
@@ -234,29 +231,6 @@ func declaredRoutesByPool(cfg *lang.Config) map[poolKey]map[string]bool {
 		}
 	}
 	return out
-}
-
-// renderRouteMatch prints a route match canonically (CIDRs sorted, header names
-// canonicalised): `client_ip=[10.8.0.0/16] header={X-Canary=1}`, or "any".
-func renderRouteMatch(clientIP []string, header map[string]string) string {
-	var parts []string
-	if len(clientIP) > 0 {
-		ips := append([]string(nil), clientIP...)
-		sort.Strings(ips)
-		parts = append(parts, "client_ip=["+strings.Join(ips, ",")+"]")
-	}
-	if len(header) > 0 {
-		hs := make([]string, 0, len(header))
-		for k, v := range header {
-			hs = append(hs, textproto.CanonicalMIMEHeaderKey(k)+"="+v)
-		}
-		sort.Strings(hs)
-		parts = append(parts, "header={"+strings.Join(hs, ",")+"}")
-	}
-	if len(parts) == 0 {
-		return "any"
-	}
-	return strings.Join(parts, " ")
 }
 
 func findMember(members []providers.Member, address string) (providers.Member, bool) {

@@ -101,7 +101,7 @@ func (b *builder) routeOps(start *serviceModel) ([]routeOp, diags.Diagnostics) {
 				continue
 			}
 			want := &providers.Route{Pool: bal.pool, Name: r.Name, Version: r.Version, Members: members,
-				Match: providers.RouteMatch{ClientIP: r.Match.ClientIP, Header: r.Match.Header}}
+				Match: providers.MatchOf(r.Match)}
 			old := bal.routes[r.Name]
 			if old == nil || !routeEqual(old, want) {
 				ops = append(ops, routeOp{bi: bi, old: old, want: want})
@@ -116,10 +116,10 @@ func (b *builder) routeOps(start *serviceModel) ([]routeOp, diags.Diagnostics) {
 	return ops, ds
 }
 
-// routeEqual compares two routes, ignoring the order of members and client IPs.
+// routeEqual compares two routes, ignoring the order of members, client IPs and
+// numeric comparisons.
 func routeEqual(a, b *providers.Route) bool {
-	return a.Version == b.Version && sameSet(a.Members, b.Members) &&
-		sameSet(a.Match.ClientIP, b.Match.ClientIP) && maps.Equal(a.Match.Header, b.Match.Header)
+	return a.Version == b.Version && sameSet(a.Members, b.Members) && a.Match.Equal(b.Match)
 }
 
 func sameSet(a, b []string) bool {

@@ -3,7 +3,15 @@ package providers
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/netip"
+	"net/textproto"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nonstop-release/nonstop/lang"
 )
 
 // The reader interfaces are what the planner holds: they list the live model and
@@ -103,10 +111,138 @@ func (m Member) Serving() bool {
 	return m.Weight > 0 && (m.State == StateReady || m.State == "") && m.Confirmed()
 }
 
-// RouteMatch matches requests by client IP (CIDRs) and/or headers.
+// RouteMatch matches requests by client IP (CIDRs), header values and/or numeric
+// comparisons; all given must hold.
 type RouteMatch struct {
 	ClientIP []string          `json:"client_ip,omitempty"`
 	Header   map[string]string `json:"header,omitempty"`
+	// Numbers are numeric comparisons on a query parameter, header or cookie,
+	// sorted by source and name (SortNumbers).
+	Numbers []NumberMatch `json:"numbers,omitempty"`
+}
+
+// Sources a NumberMatch reads its value from.
+const (
+	SourceQuery  = "query"  // a query string parameter
+	SourceHeader = "header" // a request header
+	SourceCookie = "cookie" // a cookie
+)
+
+// NumberMatch holds when the request's query parameter, header or cookie Name is a
+// whole number in [GTE, LT): one or more decimal digits, leading zeros allowed,
+// of any length (a sign, a fraction, spaces, an empty or missing value never
+// match). LT 0 means no upper bound; GTE 0 no lower one. Bounds are at most
+// numrange.MaxBound (LT one more).
+type NumberMatch struct {
+	Source string `json:"source"`
+	Name   string `json:"name"`
+	GTE    int64  `json:"gte,omitempty"`
+	LT     int64  `json:"lt,omitempty"`
+}
+
+// String prints the comparison with its name: "id>=5000000", "uid<100",
+// "5000000<=id<6000000".
+func (n NumberMatch) String() string {
+	name := n.Name
+	if n.Source == SourceHeader {
+		name = textproto.CanonicalMIMEHeaderKey(name)
+	}
+	switch {
+	case n.LT == 0:
+		return name + ">=" + strconv.FormatInt(n.GTE, 10)
+	case n.GTE == 0:
+		return name + "<" + strconv.FormatInt(n.LT, 10)
+	}
+	return strconv.FormatInt(n.GTE, 10) + "<=" + name + "<" + strconv.FormatInt(n.LT, 10)
+}
+
+// key orders and identifies comparisons: source, then name (headers canonical).
+func (n NumberMatch) key() string {
+	if n.Source == SourceHeader {
+		return n.Source + "\x00" + textproto.CanonicalMIMEHeaderKey(n.Name)
+	}
+	return n.Source + "\x00" + n.Name
+}
+
+// SortNumbers sorts comparisons by source and name, in place, and returns them.
+func SortNumbers(ns []NumberMatch) []NumberMatch {
+	sort.SliceStable(ns, func(i, j int) bool { return ns[i].key() < ns[j].key() })
+	return ns
+}
+
+// String prints the match canonically (CIDRs sorted, header names canonical,
+// comparisons after the values of their source): `client_ip=[10.8.0.0/16]
+// header={X-Canary=1} query={id>=5000000}`, or "any". Plans, drift and the views
+// print matches in this form.
+func (m RouteMatch) String() string {
+	var parts []string
+	if len(m.ClientIP) > 0 {
+		ips := slices.Sorted(slices.Values(m.ClientIP))
+		parts = append(parts, "client_ip=["+strings.Join(ips, ",")+"]")
+	}
+	bySource := map[string][]string{}
+	for k, v := range m.Header {
+		bySource[SourceHeader] = append(bySource[SourceHeader], textproto.CanonicalMIMEHeaderKey(k)+"="+v)
+	}
+	slices.Sort(bySource[SourceHeader])
+	for _, n := range SortNumbers(slices.Clone(m.Numbers)) {
+		bySource[n.Source] = append(bySource[n.Source], n.String())
+	}
+	for _, src := range []string{SourceHeader, SourceQuery, SourceCookie} {
+		if len(bySource[src]) > 0 {
+			parts = append(parts, src+"={"+strings.Join(bySource[src], ",")+"}")
+		}
+	}
+	if len(parts) == 0 {
+		return "any"
+	}
+	return strings.Join(parts, " ")
+}
+
+// Equal reports whether two matches are written alike: the same client IPs and
+// comparisons in any order, the same header values, names spelt alike (String
+// compares header names canonically).
+func (m RouteMatch) Equal(o RouteMatch) bool {
+	if !maps.Equal(m.Header, o.Header) || len(m.ClientIP) != len(o.ClientIP) || len(m.Numbers) != len(o.Numbers) {
+		return false
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(m.ClientIP)), slices.Sorted(slices.Values(o.ClientIP))) {
+		return false
+	}
+	a, b := SortNumbers(slices.Clone(m.Numbers)), SortNumbers(slices.Clone(o.Numbers))
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchOf returns a configured route match as providers receive it.
+func MatchOf(m lang.RouteMatch) RouteMatch {
+	out := RouteMatch{ClientIP: slices.Clone(m.ClientIP)}
+	if m.Header != nil {
+		out.Header = maps.Clone(m.Header)
+	}
+	for _, n := range m.Numbers {
+		out.Numbers = append(out.Numbers, NumberOf(n))
+	}
+	SortNumbers(out.Numbers)
+	return out
+}
+
+// NumberOf returns a configured comparison as providers receive it.
+func NumberOf(n lang.NumberMatch) NumberMatch {
+	return NumberMatch{Source: n.Source, Name: n.Name, GTE: n.GTE, LT: n.LT}
+}
+
+// Clone returns a deep copy of the match.
+func (m RouteMatch) Clone() RouteMatch {
+	c := RouteMatch{ClientIP: slices.Clone(m.ClientIP), Numbers: slices.Clone(m.Numbers)}
+	if m.Header != nil {
+		c.Header = maps.Clone(m.Header)
+	}
+	return c
 }
 
 // ValidClientIP reports whether s is a client_ip a route can match: a CIDR

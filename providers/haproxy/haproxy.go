@@ -40,6 +40,8 @@ func New(s providers.Settings) (providers.Provider, error) {
 			h.maps.header, err = stringAttr(v)
 		case "routes_ip_map":
 			h.maps.ip, err = stringAttr(v)
+		case "routes_number_map":
+			h.maps.number, err = stringAttr(v)
 		case "timeout":
 			var d string
 			if d, err = stringAttr(v); err == nil {

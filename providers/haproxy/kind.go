@@ -26,7 +26,9 @@ var schema = lang.ProviderSchema{
 		"runtime_api":   lang.RequiredAttr(cty.String),
 		"routes_map":    lang.StringAttr(""),
 		"routes_ip_map": lang.StringAttr(""),
-		"timeout":       lang.DurationAttr("5s", 24*time.Hour),
+		// routes_number_map: the map_reg file of numeric routes (numbers.go).
+		"routes_number_map": lang.StringAttr(""),
+		"timeout":           lang.DurationAttr("5s", 24*time.Hour),
 	},
 	Check: check,
 }

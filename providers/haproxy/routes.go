@@ -16,6 +16,7 @@ import (
 type routeMaps struct {
 	header string // map_str: "POOL/Header-Name=value" → "POOL__ROUTE|VERSION"
 	ip     string // map_ip:  "CIDR" → "POOL__ROUTE|VERSION"
+	number string // map_reg: "^POOL/SOURCE/NAME=0*(…)$" → "POOL__ROUTE|VERSION|SOURCE|NAME|GTE|LT" (numbers.go)
 }
 
 // mapEntry is one line of `show map`.
@@ -88,6 +89,7 @@ func (h *HAProxy) Routes(ctx context.Context, pool string) ([]providers.Route, e
 	byName := map[string]*providers.Route{}
 	route := func(value string) *providers.Route {
 		backend, version, _ := strings.Cut(value, "|")
+		version, _, _ = strings.Cut(version, "|") // a numeric entry carries its comparison after
 		name, ok := strings.CutPrefix(backend, pool+"__")
 		if !ok {
 			return nil
@@ -126,6 +128,23 @@ func (h *HAProxy) Routes(ctx context.Context, pool string) ([]providers.Route, e
 			}
 		}
 	}
+	if h.maps.number != "" {
+		entries, err := h.showMap(ctx, h.maps.number)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			r := route(e.value)
+			if r == nil {
+				continue
+			}
+			n, err := parseNumberEntry(pool, e)
+			if err != nil {
+				return nil, h.errorf("map %s: %v", h.maps.number, err)
+			}
+			r.Match.Numbers = providers.SortNumbers(append(r.Match.Numbers, n))
+		}
+	}
 	out := make([]providers.Route, 0, len(byName))
 	for _, r := range byName {
 		srvs, err := h.servers(ctx, routeBackend(pool, r.Name))
@@ -143,8 +162,19 @@ func (h *HAProxy) Routes(ctx context.Context, pool string) ([]providers.Route, e
 	return out, nil
 }
 
-// routeEntries returns the map and keys that express r, or why it cannot be.
-func (h *HAProxy) routeEntries(r providers.Route) (file string, keys []string, err error) {
+// routeEntries returns the map, keys and value that express r, or why it cannot be.
+func (h *HAProxy) routeEntries(r providers.Route) (file string, keys []string, value string, err error) {
+	value = routeBackend(r.Pool, r.Name) + "|" + r.Version
+	if len(r.Match.Numbers) > 0 {
+		file, key, value, err := h.numberEntry(r)
+		return file, []string{key}, value, err
+	}
+	file, keys, err = h.valueEntries(r)
+	return file, keys, value, err
+}
+
+// valueEntries returns the map and keys of a client-IP or header route.
+func (h *HAProxy) valueEntries(r providers.Route) (file string, keys []string, err error) {
 	hasIP, nHeaders := len(r.Match.ClientIP) > 0, len(r.Match.Header)
 	switch {
 	case hasIP && nHeaders > 0:
@@ -174,7 +204,7 @@ func (h *HAProxy) routeEntries(r providers.Route) (file string, keys []string, e
 		}
 		return h.maps.header, keys, nil
 	}
-	return "", nil, fmt.Errorf("route %q matches nothing: give client_ip or header", r.Name)
+	return "", nil, fmt.Errorf("route %q matches nothing: give client_ip, header, query or cookie", r.Name)
 }
 
 // PutRoute points a route's map entries at its backend POOL__NAME, after putting
@@ -185,7 +215,7 @@ func (h *HAProxy) PutRoute(ctx context.Context, r providers.Route) error {
 			return h.errorf("%v", err)
 		}
 	}
-	file, keys, err := h.routeEntries(r)
+	file, keys, value, err := h.routeEntries(r)
 	if err != nil {
 		return h.errorf("pool %q: %v", r.Pool, err)
 	}
@@ -197,13 +227,17 @@ func (h *HAProxy) PutRoute(ctx context.Context, r providers.Route) error {
 	if err != nil {
 		return h.errorf("route %q: %v (declare backend %s in haproxy.cfg with the pool's servers)", r.Name, err, backend)
 	}
-	// Read both maps and refuse a conflict before changing anything.
-	value := backend + "|" + r.Version
+	// Read the maps and refuse a conflict before changing anything.
 	var writes, deletes []string
 	for _, f := range h.maps.files() {
 		entries, err := h.showMap(ctx, f)
 		if err != nil {
 			return err
+		}
+		if f == h.maps.number && len(r.Match.Numbers) > 0 {
+			if err := overlapping(r, entries); err != nil {
+				return h.errorf("%v", err)
+			}
 		}
 		for _, e := range entries {
 			ours := strings.HasPrefix(e.value, backend+"|")
@@ -289,7 +323,7 @@ func (h *HAProxy) DeleteRoute(ctx context.Context, pool, name string) error {
 // files returns the configured map files.
 func (m routeMaps) files() []string {
 	var out []string
-	for _, f := range []string{m.header, m.ip} {
+	for _, f := range []string{m.header, m.ip, m.number} {
 		if f != "" {
 			out = append(out, f)
 		}

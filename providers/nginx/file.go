@@ -146,6 +146,17 @@ func parseRoute(meta routeMeta, up *directive, blocks map[string]*directive) (pr
 			r.Match.Header[name] = v
 		}
 	}
+	for i := 0; ; i++ {
+		m := blocks[numberVar(meta.Pool, meta.Name, i)]
+		if m == nil {
+			break
+		}
+		n, err := parseNumber(m)
+		if err != nil {
+			return r, err
+		}
+		r.Match.Numbers = append(r.Match.Numbers, n)
+	}
 	return r, nil
 }
 
@@ -230,6 +241,9 @@ func renderRoute(b *strings.Builder, p *pool, r providers.Route) {
 		fmt.Fprintf(b, "# nonstop: header=%s\nmap %s $%s {\n    default 0;\n    %s 1;\n}\n",
 			h, headerSource(h), hv, quoteArg(exactValue(r.Match.Header[h])))
 		conds = append(conds, "$"+hv)
+	}
+	for i, n := range r.Match.Numbers {
+		conds = append(conds, renderNumber(b, p.name, r.Name, i, n))
 	}
 	fmt.Fprintf(b, "map %s $%s {\n    default 0;\n    %s 1;\n}\n",
 		quoteArg(strings.Join(conds, "")), rv, strings.Repeat("1", len(conds)))

@@ -19,6 +19,8 @@ import (
 //	upstream P__R         the route's members (mirroring their pool weight and down flag)
 //	$nonstop_P__R__ip     geo: 1 when the client address is in one of the route's CIDRs
 //	$nonstop_P__R__hN     map: 1 when the route's N-th header has its value
+//	$nonstop_P__R__nN     map: 1 when the route's N-th numeric comparison holds
+//	                      (a generated regular expression on $arg_, $http_ or $cookie_)
 //	$nonstop_P__R         map: 1 when all of the route's conditions are 1
 //	$nonstop_P            map: the upstream to proxy to; routes are tried by name
 //
@@ -38,6 +40,10 @@ func routeUpstream(pool, route string) string {
 }
 func headerVar(pool, route string, i int) string {
 	return routeVar(pool, route) + "__h" + strconv.Itoa(i)
+}
+
+func numberVar(pool, route string, i int) string {
+	return routeVar(pool, route) + "__n" + strconv.Itoa(i)
 }
 
 // headerSource is the nginx variable holding a request header.
@@ -83,8 +89,8 @@ func validateRoute(r providers.Route) error {
 	if err := validateName("route", r.Name); err != nil {
 		return err
 	}
-	if len(r.Match.ClientIP) == 0 && len(r.Match.Header) == 0 {
-		return fmt.Errorf("route %q matches nothing: give client_ip or header", r.Name)
+	if len(r.Match.ClientIP) == 0 && len(r.Match.Header) == 0 && len(r.Match.Numbers) == 0 {
+		return fmt.Errorf("route %q matches nothing: give client_ip, header, query or cookie", r.Name)
 	}
 	for _, c := range r.Match.ClientIP {
 		if !providers.ValidClientIP(c) {
@@ -97,6 +103,11 @@ func validateRoute(r providers.Route) error {
 		}
 		if v == "" {
 			return fmt.Errorf("route %q: header %q needs a non-empty value", r.Name, h)
+		}
+	}
+	for _, n := range r.Match.Numbers {
+		if err := checkNumber(n); err != nil {
+			return fmt.Errorf("route %q: %v", r.Name, err)
 		}
 	}
 	if len(r.Members) == 0 {
@@ -162,13 +173,8 @@ func headerNameFrom(src string, comments []string) (string, error) {
 
 func cloneRoute(r providers.Route) providers.Route {
 	c := r
-	c.Match.ClientIP = slices.Clone(r.Match.ClientIP)
-	if r.Match.Header != nil {
-		c.Match.Header = make(map[string]string, len(r.Match.Header))
-		for k, v := range r.Match.Header {
-			c.Match.Header[k] = v
-		}
-	}
+	c.Match = r.Match.Clone()
+	providers.SortNumbers(c.Match.Numbers)
 	c.Members = slices.Clone(r.Members)
 	return c
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nonstop-release/nonstop/planner"
+	"github.com/nonstop-release/nonstop/providers"
 )
 
 // NoChangesMessage is the whole human rendering of a plan with nothing to do.
@@ -94,17 +95,33 @@ func changeLine(c planner.Change) string {
 	if c.Field != "" {
 		words = append(words, c.Field)
 	}
+	render := renderValue
+	if c.Object == "route" && c.Field == "match" {
+		render = renderRouteMatch
+	}
 	switch c.Action {
 	case planner.Create:
-		words = append(words, renderValue(c.After))
+		words = append(words, render(c.After))
 	case planner.Delete:
 		if c.Before != nil {
-			words = append(words, renderValue(c.Before))
+			words = append(words, render(c.Before))
 		}
 	default:
-		words = append(words, renderValue(c.Before), "->", renderValue(c.After))
+		words = append(words, render(c.Before), "->", render(c.After))
 	}
 	return strings.Join(words, " ")
+}
+
+// renderRouteMatch prints a route's match as the steps do (`client_ip=[10.8.0.0/16]
+// query={id>=5000000}`), whether the plan was made in memory (a
+// providers.RouteMatch) or read from a plan file (its JSON object).
+func renderRouteMatch(v any) string {
+	var m providers.RouteMatch
+	b, err := json.Marshal(v)
+	if v == nil || err != nil || json.Unmarshal(b, &m) != nil {
+		return renderValue(v)
+	}
+	return routeMatchText(m)
 }
 
 // renderValue prints a change's value: strings quoted, numbers plain, anything else

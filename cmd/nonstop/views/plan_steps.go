@@ -2,7 +2,6 @@ package views
 
 import (
 	"fmt"
-	"net/textproto"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,25 +144,6 @@ func stepArgsSummary(s planner.Step) []string {
 }
 
 // routeMatchText prints a route match canonically (CIDRs sorted, header names
-// canonicalised): `client_ip=[10.8.0.0/16] header={X-Canary=1}`, or "any". It is
-// the form drift reports a route's match in.
-func routeMatchText(m providers.RouteMatch) string {
-	var parts []string
-	if len(m.ClientIP) > 0 {
-		ips := append([]string(nil), m.ClientIP...)
-		sort.Strings(ips)
-		parts = append(parts, "client_ip=["+strings.Join(ips, ",")+"]")
-	}
-	if len(m.Header) > 0 {
-		hs := make([]string, 0, len(m.Header))
-		for k, v := range m.Header {
-			hs = append(hs, textproto.CanonicalMIMEHeaderKey(k)+"="+v)
-		}
-		sort.Strings(hs)
-		parts = append(parts, "header={"+strings.Join(hs, ",")+"}")
-	}
-	if len(parts) == 0 {
-		return "any"
-	}
-	return strings.Join(parts, " ")
-}
+// canonicalised, comparisons by source): `client_ip=[10.8.0.0/16] header={X-Canary=1}
+// query={id>=5000000}`, or "any". It is the form drift reports a route's match in.
+func routeMatchText(m providers.RouteMatch) string { return m.String() }
