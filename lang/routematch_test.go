@@ -32,8 +32,8 @@ func TestNumericRoutes(t *testing.T) {
 		t.Errorf("comparison range %s, want line 83 of the file", n.DeclRange)
 	}
 	for m, s := range map[NumberMatch]string{
-		{Source: "query", Name: "id", GTE: 5}:         "query id>=5",
-		{Source: "cookie", Name: "uid", LT: 7}:        "cookie uid<7",
+		{Source: "query", Name: "id", GTE: 5}:        "query id>=5",
+		{Source: "cookie", Name: "uid", LT: 7}:       "cookie uid<7",
 		{Source: "header", Name: "X", GTE: 1, LT: 3}: "header 1<=X<3",
 	} {
 		if m.String() != s {

@@ -1,7 +1,6 @@
 package planner
 
 import (
-
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/providers"
 )
