@@ -152,6 +152,10 @@ func (f *DemoFleet) Deploy(addr, version string) error {
 func (f *DemoFleet) WaitReady(addr, version string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
+	// The pid file names the process as soon as deploy.sh started it, which may
+	// still be `setsid` about to exec the demo-service (a busy machine widens the
+	// window): the instance counts as not running only after a second of it.
+	var goneSince time.Time
 	for {
 		run := f.currentRun(addr)
 		if readyLine.MatchString(run) {
@@ -164,7 +168,13 @@ func (f *DemoFleet) WaitReady(addr, version string, timeout time.Duration) error
 			}
 		}
 		if pid := f.Pid(addr); pid == 0 || !isDemoService(pid) {
-			return fmt.Errorf("%s (%s) is not running:\n%s", addr, version, run)
+			if goneSince.IsZero() {
+				goneSince = time.Now()
+			} else if time.Since(goneSince) > time.Second {
+				return fmt.Errorf("%s (%s) is not running:\n%s", addr, version, run)
+			}
+		} else {
+			goneSince = time.Time{}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s (%s) not ready within %s:\n%s", addr, version, timeout, run)
