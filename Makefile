@@ -15,7 +15,7 @@ build:
 ## test: every package's tests (with a seeded sample of the crash matrix), then 20
 ## seconds of fuzzing the configuration loader
 test:
-	NONSTOP_CRASH_MATRIX=sample $(GO) test ./... -count=1
+	NONSTOP_CRASH_MATRIX=sample $(GO) test ./... -count=1 -timeout 25m
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=20s ./lang
 
 ## fmt: gofmt the Go code and `nonstop fmt` the examples
