@@ -271,14 +271,7 @@ func copyMembers(in []providers.Member) []providers.Member {
 func copyRoutes(in []providers.Route) []providers.Route {
 	out := make([]providers.Route, len(in))
 	for i, r := range in {
-		r.Match.ClientIP = append([]string(nil), r.Match.ClientIP...)
-		if r.Match.Header != nil {
-			h := make(map[string]string, len(r.Match.Header))
-			for k, v := range r.Match.Header {
-				h[k] = v
-			}
-			r.Match.Header = h
-		}
+		r.Match = r.Match.Clone()
 		r.Members = append([]string(nil), r.Members...)
 		out[i] = r
 	}

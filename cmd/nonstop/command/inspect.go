@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -257,15 +255,8 @@ func floatOrDash(f *float64) string {
 
 // routeMatchText prints a route match: "client_ip=10.8.0.0/16 header=X-Canary:1", or "any".
 func routeMatchText(m providers.RouteMatch) string {
-	var parts []string
-	if len(m.ClientIP) > 0 {
-		parts = append(parts, "client_ip="+strings.Join(m.ClientIP, ","))
+	if s := m.String(); s != "" {
+		return s
 	}
-	for _, k := range slices.Sorted(maps.Keys(m.Header)) {
-		parts = append(parts, "header="+k+":"+m.Header[k])
-	}
-	if len(parts) == 0 {
-		return "any"
-	}
-	return strings.Join(parts, " ")
+	return "any"
 }

@@ -106,7 +106,7 @@ func TestInspectView(t *testing.T) {
 		{"127.0.0.1:1", "a", "yes", "unknown", "no", "1", "yes"},
 		{"127.0.0.1:2", "a", "no", "-", "-", "-", "-"},
 		{"127.0.0.1:1", "2", "ready", "-"},
-		{"beta", "http", "2.0.0", "header=X-Beta:1", "127.0.0.1:1"},
+		{"beta", "http", "2.0.0", "header={X-Beta=1}", "127.0.0.1:1"},
 	} {
 		if !hasRow(b.String(), row) {
 			t.Errorf("no row %q in:\n%s", row, b.String())
