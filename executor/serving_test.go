@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -201,5 +202,41 @@ func TestDeployWaitsForDrainSettle(t *testing.T) {
 	}
 	if rl.version(a) != "2.0.0" {
 		t.Errorf("%s runs %s, want 2.0.0", a, rl.version(a))
+	}
+}
+
+// closingLB is the fake balancer with sessions that never end and a way to close
+// them, as HAProxy's `shutdown sessions server`.
+type closingLB struct {
+	*fakeLB
+	mu     sync.Mutex
+	closed []string
+}
+
+func (b *closingLB) CloseSessions(_ context.Context, pool, address string) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = append(b.closed, pool+"/"+address)
+	return 3, nil
+}
+
+// TestDrainClosesLongLivedSessions waits out the drain bound with sessions still
+// open: the members of long-lived pools (Args.Close) get their sessions closed,
+// the others are left alone.
+func TestDrainClosesLongLivedSessions(t *testing.T) {
+	rl := newRelease(t, releaseOptions{})
+	a, b := rl.addrs[0], rl.addrs[1]
+	three := 3
+	rl.lb.sessions = func(string) *int { return &three }
+	lb := &closingLB{fakeLB: rl.lb}
+	r := rl.runner()
+	r.Providers[lang.ProviderRef{Kind: "nginx", Name: "edge"}] = lb
+	st := planner.Step{ID: "d", Kind: planner.WaitDrain, Service: "order-service", Target: "order-service/a/" + a,
+		Args: planner.StepArgs{Address: a, Duration: planner.Duration(100 * time.Millisecond),
+			Members: []string{"nginx.edge/order_backend/" + a, "nginx.edge/order_backend/" + b},
+			Close:   []string{"nginx.edge/order_backend/" + a}}}
+	mustApply(t, r, &planner.Plan{Steps: []planner.Step{st}})
+	if want := []string{"order_backend/" + a}; !slices.Equal(lb.closed, want) {
+		t.Errorf("closed %v, want %v", lb.closed, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nonstop-release/nonstop/planner"
+	"github.com/nonstop-release/nonstop/providers"
 )
 
 // drainMember is one member a wait.drain watches.
@@ -59,7 +60,7 @@ func (x *execution) waitDrain(ctx context.Context, st *planner.Step) error {
 				describe(st), time.Duration(st.Args.Duration), strings.Join(busy, ", "))
 			x.log.Warn(msg)
 			x.em.emit(Event{Level: LevelWarn, Type: EventStepProgress, Step: st, Service: st.Service, Message: msg})
-			return nil
+			return x.closeLongLived(ctx, st)
 		}
 		wait := min(x.pollInterval(), time.Until(deadline))
 		if err := sleep(ctx, wait); err != nil {
@@ -78,6 +79,7 @@ func (x *execution) busyMembers(ctx context.Context, pools [][2]string, byPool m
 			return nil, err
 		}
 		members, err := b.Pool(ctx, k[1])
+		x.sawPool(k[0], k[1], members, err)
 		if err != nil {
 			return nil, fmt.Errorf("reading pool %s: %w", k[1], err)
 		}
@@ -108,4 +110,34 @@ func (x *execution) waitResume(ctx context.Context, st *planner.Step, why string
 	}
 	x.em.emit(Event{Type: EventStepWaiting, Step: st, Service: st.Service, Message: describe(st) + ": " + why})
 	return x.resume.wait(ctx, st.ID)
+}
+
+// closeLongLived closes the sessions still open on the drained members of
+// long-lived pools (Args.Close) once the drain bound has passed, so that their
+// clients reconnect to serving members instead of being cut by the deploy.
+func (x *execution) closeLongLived(ctx context.Context, st *planner.Step) error {
+	for _, name := range st.Args.Close {
+		dm, err := parseMember(name)
+		if err != nil {
+			return err
+		}
+		b, err := x.balancer(dm.provider)
+		if err != nil {
+			return err
+		}
+		closer, ok := b.(providers.SessionCloser)
+		if !ok {
+			return fmt.Errorf("%s cannot close the sessions of %s (its kind has no way to)", dm.provider, name)
+		}
+		n, err := closer.CloseSessions(ctx, dm.pool, dm.address)
+		if err != nil {
+			return fmt.Errorf("closing the sessions left on %s: %w", name, err)
+		}
+		if n > 0 {
+			msg := fmt.Sprintf("%s: closed %d long-lived session(s) left on %s; their clients reconnect to serving members", describe(st), n, name)
+			x.log.Info(msg)
+			x.em.emit(Event{Type: EventStepProgress, Step: st, Service: st.Service, Message: msg})
+		}
+	}
+	return nil
 }

@@ -164,7 +164,11 @@ type Balancer struct {
 	Provider ProviderRef
 	Pool     string
 	// Weight is the weight of a serving member; nil means the LB's own default.
-	Weight    *int
+	Weight *int
+	// LongLived marks a pool whose connections do not end by themselves
+	// (websockets): a drain waits for them up to drain.timeout, then closes what
+	// remains on the drained member so that clients reconnect to serving ones.
+	LongLived bool
 	DeclRange hcl.Range
 }
 

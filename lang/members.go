@@ -70,6 +70,17 @@ func (l *loader) decodeBalancers(s *Service, blocks []*hcl.Block) {
 				}
 			}
 		}
+		if a := content.Attributes["long_lived"]; a != nil {
+			v, _ := l.value(a, cty.Bool)
+			if v.IsKnown() && !v.IsNull() && v.True() {
+				bal.LongLived = true
+				if ps, ok := ProviderSchemas[bal.Provider.Kind]; ok && !ps.ClosesSessions {
+					l.errorf(a.Expr.Range(), "Long-lived connections cannot be closed",
+						"Balancer %q uses provider %s, whose kind cannot close the sessions left on a drained member; long_lived needs a kind that can (haproxy).",
+						bal.Name, bal.Provider)
+				}
+			}
+		}
 		s.Balancers = append(s.Balancers, bal)
 	}
 }

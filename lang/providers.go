@@ -20,6 +20,10 @@ type ProviderSchema struct {
 	// Check, when set, checks the block beyond what Attributes say (types,
 	// required, enums, durations): addresses, URLs, non-empty values.
 	Check ProviderCheck
+	// ClosesSessions marks a balancer kind that can close the sessions left on a
+	// drained member (HAProxy's `shutdown sessions server`), which a balancer block
+	// with long_lived = true needs.
+	ClosesSessions bool
 }
 
 // AttrSchema describes one provider attribute. Default is used when the attribute

@@ -64,7 +64,7 @@ var groupSchema = &hcl.BodySchema{
 
 var balancerSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "provider", Required: true}, {Name: "pool", Required: true}, {Name: "weight"},
+		{Name: "provider", Required: true}, {Name: "pool", Required: true}, {Name: "weight"}, {Name: "long_lived"},
 	},
 }
 

@@ -127,6 +127,9 @@ type StepArgs struct {
 	Analysis []string         `json:"analysis,omitempty"`
 	// Members are the members a wait.drain or wait.serving watches ("provider/pool/address").
 	Members []string `json:"members,omitempty"`
+	// Close lists the members of Members in long-lived pools: when the drain's
+	// bound passes with sessions still open on one, they are closed.
+	Close []string `json:"close,omitempty"`
 	// Weights are the member weights of a balancer.switch, by address.
 	Weights map[string]int `json:"weights,omitempty"`
 }

@@ -155,15 +155,18 @@ func (b *builder) quiesce(c *chain, im *instanceModel) {
 		b.emit(c, Step{Kind: WaitPropagation, Target: im.target,
 			Args: StepArgs{Address: im.addr, Group: im.group, Duration: Duration(b.prop)}})
 	}
-	var members []string
-	for _, mm := range im.members {
+	var members, closing []string
+	for bi, mm := range im.members {
 		if mm.needsDrain {
 			members = append(members, mm.name)
+			if b.m.svc.Balancers[bi].LongLived {
+				closing = append(closing, mm.name)
+			}
 		}
 	}
 	if len(members) > 0 {
 		b.emit(c, Step{Kind: WaitDrain, Target: im.target,
-			Args: StepArgs{Address: im.addr, Group: im.group, Members: members, Duration: Duration(drainTimeout(b.m.svc.Drain))}})
+			Args: StepArgs{Address: im.addr, Group: im.group, Members: members, Close: closing, Duration: Duration(drainTimeout(b.m.svc.Drain))}})
 	}
 }
 

@@ -137,13 +137,16 @@ func (b *builder) pickNewGroup(groups []string) string {
 // quiesceGroup emits one propagation wait and one drain wait for a whole group.
 func (b *builder) quiesceGroup(g string) chain {
 	var c chain
-	var members []string
+	var members, closing []string
 	prop := false
 	for _, im := range b.m.groupInstances(g) {
 		prop = prop || im.needsProp
-		for _, mm := range im.members {
+		for bi, mm := range im.members {
 			if mm.needsDrain {
 				members = append(members, mm.name)
+				if b.m.svc.Balancers[bi].LongLived {
+					closing = append(closing, mm.name)
+				}
 			}
 		}
 	}
@@ -153,7 +156,7 @@ func (b *builder) quiesceGroup(g string) chain {
 	}
 	if len(members) > 0 {
 		b.emit(&c, Step{Kind: WaitDrain, Target: target,
-			Args: StepArgs{Group: g, Members: members, Duration: Duration(drainTimeout(b.m.svc.Drain))}})
+			Args: StepArgs{Group: g, Members: members, Close: closing, Duration: Duration(drainTimeout(b.m.svc.Drain))}})
 	}
 	return c
 }

@@ -154,6 +154,15 @@ type Balancer interface {
 	SetMemberState(ctx context.Context, pool, address string, state MemberState) error
 }
 
+// SessionCloser is implemented by balancers that can close the sessions still
+// open on a member out of traffic (HAProxy's `shutdown sessions server`), so that
+// long-lived clients (websockets) reconnect to serving members. It returns how
+// many sessions were open just before.
+type SessionCloser interface {
+	Balancer
+	CloseSessions(ctx context.Context, pool, address string) (int, error)
+}
+
 // Batcher is implemented by balancers whose writes are expensive to apply one at a
 // time (nginx rewrites a file and reloads): Batch runs fn with writes collected and
 // applies them once at the end.

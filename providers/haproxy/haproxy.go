@@ -228,6 +228,7 @@ func stringAttr(v cty.Value) (string, error) {
 }
 
 var (
-	_ providers.Balancer   = (*HAProxy)(nil)
-	_ providers.RouteStore = (*HAProxy)(nil)
+	_ providers.Balancer      = (*HAProxy)(nil)
+	_ providers.RouteStore    = (*HAProxy)(nil)
+	_ providers.SessionCloser = (*HAProxy)(nil)
 )

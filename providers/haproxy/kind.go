@@ -21,7 +21,8 @@ func init() {
 // schema is the haproxy provider block: a balancer driven through the runtime
 // API, with the map files routes are written to. New reads the defaults from here.
 var schema = lang.ProviderSchema{
-	Class: lang.ClassBalancer,
+	Class:          lang.ClassBalancer,
+	ClosesSessions: true, // shutdown sessions server (see sessions.go)
 	Attributes: map[string]lang.AttrSchema{
 		"runtime_api":   lang.RequiredAttr(cty.String),
 		"routes_map":    lang.StringAttr(""),

@@ -140,6 +140,9 @@ func stepArgsSummary(s planner.Step) []string {
 	if len(a.Members) > 0 {
 		out = append(out, "("+plural(len(a.Members), "member", "members")+")")
 	}
+	if len(a.Close) > 0 {
+		out = append(out, "then closes the sessions left on "+plural(len(a.Close), "long-lived member", "long-lived members"))
+	}
 	return out
 }
 

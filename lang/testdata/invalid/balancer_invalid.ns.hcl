@@ -23,4 +23,9 @@ service "web" {
   balancer "nopool" { # ERROR: Missing required argument
     provider = nginx.edge
   }
+  balancer "ws" {
+    provider   = nginx.edge
+    pool       = "ws"
+    long_lived = true # ERROR: Long-lived connections cannot be closed
+  }
 }
