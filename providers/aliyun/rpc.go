@@ -16,8 +16,9 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/nonstop-release/nonstop/providers/retry"
 )
 
 // requestTimeout bounds one try of an API request (connecting, sending, reading
@@ -99,21 +100,8 @@ type errorBody struct {
 // retrying as the const block above says. Each try is signed anew (its own
 // nonce and timestamp).
 func (c *rpcClient) call(ctx context.Context, action string, params url.Values, out any) error {
-	pause := callBackoff
-	for try := 1; ; try++ {
-		err := c.callOnce(ctx, action, params, out)
-		if err == nil || try >= callAttempts || ctx.Err() != nil || !retryable(err) {
-			return err
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		pause *= 2
-	}
+	return retry.Policy{Attempts: callAttempts, Backoff: callBackoff}.Do(ctx,
+		func() error { return c.callOnce(ctx, action, params, out) }, retryable, nil)
 }
 
 // bound is how long one try may take.
@@ -202,9 +190,7 @@ func retryable(err error) bool {
 		return strings.HasPrefix(ae.Code, "Throttling") || ae.Code == "ServiceUnavailable"
 	}
 	var te *transportError
-	return errors.As(err, &te) && !te.timeout && !te.stopped &&
-		(errors.Is(te.err, syscall.ECONNREFUSED) || errors.Is(te.err, syscall.ECONNRESET) ||
-			errors.Is(te.err, io.EOF) || errors.Is(te.err, io.ErrUnexpectedEOF))
+	return errors.As(err, &te) && !te.timeout && !te.stopped && retry.ConnectionFailed(te.err)
 }
 
 // decodeError turns an error answer into an *APIError; a body that is not the

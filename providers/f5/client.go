@@ -12,8 +12,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/nonstop-release/nonstop/providers/retry"
 )
 
 // maxBody bounds how much of an answer is read: a large pool's member list is a few
@@ -73,22 +74,11 @@ func (f *F5) send(ctx context.Context, method, path string, body, out any) error
 			return err
 		}
 	}
-	pause := callBackoff
-	for try := 1; ; try++ {
-		err := f.sendOnce(ctx, method, path, payload, out)
-		if err == nil || try >= callAttempts || ctx.Err() != nil || !retryable(err) {
-			return err
-		}
-		f.logger.Debug("f5: trying again", "provider", f.name, "method", method, "path", logPath(path), "error", err)
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		pause *= 2
-	}
+	return retry.Policy{Attempts: callAttempts, Backoff: callBackoff}.Do(ctx,
+		func() error { return f.sendOnce(ctx, method, path, payload, out) }, retryable,
+		func(err error) {
+			f.logger.Debug("f5: trying again", "provider", f.name, "method", method, "path", logPath(path), "error", err)
+		})
 }
 
 // retryable reports whether a failed request is worth repeating.
@@ -98,9 +88,7 @@ func retryable(err error) bool {
 		return ae.Status == http.StatusBadGateway || ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusGatewayTimeout
 	}
 	var te *transportError
-	return errors.As(err, &te) && !te.timeout && !te.stopped &&
-		(errors.Is(te.err, syscall.ECONNREFUSED) || errors.Is(te.err, syscall.ECONNRESET) ||
-			errors.Is(te.err, io.EOF) || errors.Is(te.err, io.ErrUnexpectedEOF))
+	return errors.As(err, &te) && !te.timeout && !te.stopped && retry.ConnectionFailed(te.err)
 }
 
 // transportError is a request that got no answer.

@@ -10,8 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/nonstop-release/nonstop/providers/retry"
 )
 
 // httpError is a non-2xx answer from the server.
@@ -74,21 +75,7 @@ const (
 // retrying runs try until it succeeds, fails in a way not worth repeating, ctx
 // ends or callAttempts tries were made.
 func retrying(ctx context.Context, try func() error) error {
-	pause := callBackoff
-	for attempt := 1; ; attempt++ {
-		err := try()
-		if err == nil || attempt >= callAttempts || ctx.Err() != nil || !retryable(err) {
-			return err
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		pause *= 2
-	}
+	return retry.Policy{Attempts: callAttempts, Backoff: callBackoff}.Do(ctx, try, retryable, nil)
 }
 
 // retryable reports whether a failed try is worth repeating (see retrying).
@@ -98,16 +85,9 @@ func retryable(err error) bool {
 		return true
 	case 0:
 		var te *transportError
-		return errors.As(err, &te) && !te.timeout && !te.stopped && connectionFailed(te.err)
+		return errors.As(err, &te) && !te.timeout && !te.stopped && retry.ConnectionFailed(te.err)
 	}
 	return false
-}
-
-// connectionFailed reports a connection refused, reset or closed before the
-// answer: a server restarting, not one that refuses the request (TLS, DNS).
-func connectionFailed(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // nacosCall sends a request to the Nacos HTTP API, trying each address in turn
