@@ -47,6 +47,12 @@ type Event struct {
 	Error   string
 	// Totals holds the number of steps per service; set on apply_start only.
 	Totals map[string]int
+	// Gate is the value a gate.analysis read and how it compared with its bound;
+	// set on the step_progress event of each analysis a gate checks.
+	Gate *GateValue
+	// Timeline is what the apply did and read back (steps, traffic per pool,
+	// gates, rollbacks); set on apply_complete and apply_errored only.
+	Timeline *Timeline
 }
 
 // EventSink receives progress events. Emit is called from several goroutines, one
@@ -66,17 +72,24 @@ func (m multiSink) Emit(e Event) {
 	}
 }
 
-// emitter serialises events towards the Runner's sink and stamps them.
+// emitter serialises events towards the Runner's sink and stamps them. It also
+// keeps the apply's Timeline from the events and the read-backs it is told of.
 type emitter struct {
 	mu   sync.Mutex
 	sink EventSink
 	now  func() time.Time
+
+	recOnce sync.Once
+	rec     *recorder
+}
+
+// recorder returns the emitter's timeline recorder, creating it.
+func (em *emitter) recorder() *recorder {
+	em.recOnce.Do(func() { em.rec = newRecorder(em.now) })
+	return em.rec
 }
 
 func (em *emitter) emit(e Event) {
-	if em.sink == nil {
-		return
-	}
 	if e.Level == "" {
 		e.Level = LevelInfo
 	}
@@ -85,6 +98,10 @@ func (em *emitter) emit(e Event) {
 	}
 	em.mu.Lock()
 	defer em.mu.Unlock()
+	em.recorder().event(&e)
+	if em.sink == nil {
+		return
+	}
 	em.sink.Emit(e)
 }
 

@@ -126,6 +126,7 @@ func (g *registryGuards) watch(ctx context.Context, service string, sg *serviceG
 	for {
 		if addrs := g.guarded(sg); len(addrs) > 0 {
 			list, err := r.Instances(ctx, key)
+			x.sawRegistry(service, list, err)
 			if err != nil && ctx.Err() == nil {
 				x.log.Debug("registry guard: listing instances", "service", service, "error", err)
 			}

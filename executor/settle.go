@@ -56,6 +56,7 @@ func (x *execution) settleRegistries(ctx context.Context) {
 			rewritten := false
 			for {
 				list, err := r.Instances(ctx, key)
+				x.sawRegistry(name, list, err)
 				var off []want
 				if err == nil {
 					for _, w := range wants {

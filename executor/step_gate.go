@@ -47,6 +47,7 @@ func (x *execution) gate(ctx context.Context, st *planner.Step) error {
 // analyse checks one analysis.
 func (x *execution) analyse(ctx context.Context, st *planner.Step, a *lang.Analysis) error {
 	value, err := x.queryAnalysis(ctx, a.HTTP)
+	x.sawGate(st, a, value, err)
 	switch {
 	case errors.Is(err, errNoData):
 		switch a.NoData {

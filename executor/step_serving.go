@@ -51,6 +51,7 @@ func (x *execution) confirmMembers(ctx context.Context, byPool map[[2]string][]s
 				return err
 			}
 			members, err := b.Pool(ctx, k[1])
+			x.sawPool(k[0], k[1], members, err)
 			if err != nil {
 				return fmt.Errorf("reading pool %s: %w", k[1], err)
 			}

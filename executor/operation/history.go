@@ -1,6 +1,7 @@
 package operation
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -52,7 +53,48 @@ func plannedReleases(cfg *lang.Config, p *planner.Plan, applyID string, started 
 		out = append(out, state.Release{ID: applyID + "/" + svc, Service: svc, From: fromText, To: to,
 			Started: started, Result: state.ResultInterrupted, Commit: commit})
 	}
+	// The executor keeps the apply's timeline; recordResult stores it.
+	executor.WatchTimeline(p, cfg, applyID)
 	return out
+}
+
+// keptTimelines is how many of the newest releases keep their timeline in the
+// history: enough for the reports one asks for, small enough for the state.
+const keptTimelines = 20
+
+// recordTimelines stores in the history, for each release of the apply, its part
+// of the timeline the executor recorded, and drops the timelines of releases
+// older than the newest keptTimelines.
+func recordTimelines(st *state.State, releases []state.Release) {
+	if len(releases) == 0 {
+		return
+	}
+	applyID, _, _ := strings.Cut(releases[0].ID, "/")
+	tl := executor.TakeTimeline(applyID)
+	if tl != nil {
+		ids := map[string]bool{}
+		for _, r := range releases {
+			ids[r.ID] = true
+		}
+		for i := range st.History {
+			r := &st.History[i]
+			if !ids[r.ID] {
+				continue
+			}
+			if b, err := json.Marshal(tl.ForService(r.Service)); err == nil {
+				r.Timeline = b
+			}
+		}
+	}
+	kept := 0
+	for i := len(st.History) - 1; i >= 0; i-- {
+		if len(st.History[i].Timeline) == 0 {
+			continue
+		}
+		if kept++; kept > keptTimelines {
+			st.History[i].Timeline = nil
+		}
+	}
 }
 
 // recordResult folds the outcome of the apply into st: deployed versions, the
@@ -97,6 +139,7 @@ func recordResult(st *state.State, cfg *lang.Config, res *executor.Result, runEr
 	if res != nil && runErr == nil && !res.Failed() && !interrupted {
 		st.ConfigHash, st.Commit, st.AppliedAt = cfg.Hash, commit, now
 	}
+	recordTimelines(st, releases)
 }
 
 // releaseResult maps a service's outcome to the result recorded in history.

@@ -3,6 +3,7 @@ package state
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -80,6 +81,10 @@ type Release struct {
 	// ResultInterrupted.
 	Result string `json:"result"`
 	Commit string `json:"commit,omitempty"`
+	// Timeline is the release's story as the apply recorded it (executor.Timeline
+	// as JSON: steps, traffic read back per pool, gates, rollbacks), for
+	// `nonstop history -report`. Only the newest releases keep one.
+	Timeline json.RawMessage `json:"timeline,omitempty"`
 }
 
 // Journal records the steps of one apply as they run, so that the next apply
