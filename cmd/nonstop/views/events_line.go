@@ -11,8 +11,10 @@ import (
 
 // LineSink writes one timestamped line per step start and end and per apply,
 // rollback and pause event: the view for logs and CI, where the terminal is not a
-// TTY.
-func LineSink(w io.Writer) executor.EventSink { return &lineSink{w: w} }
+// TTY. A step still running says so every HeartbeatEvery ("still waiting: ...").
+func LineSink(w io.Writer) executor.EventSink {
+	return withHeartbeat(&lineSink{w: w}, time.Now, heartbeatTick)
+}
 
 type lineSink struct {
 	mu sync.Mutex

@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,8 +20,9 @@ const (
 )
 
 // TTYView is the live terminal view of an apply: one line per service with a bar,
-// steps done/total, the current step and its elapsed time, redrawn in place with
-// ANSI escapes at most every 100ms (and every 500ms while steps run).
+// steps done/total, the step running longest and its elapsed time, then one line
+// per other step running in parallel, redrawn in place with ANSI escapes at most
+// every 100ms (and every 500ms while steps run).
 type TTYView struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -44,6 +46,7 @@ type ttyRow struct {
 type ttyStep struct {
 	desc  string
 	start time.Time
+	bound time.Duration // the longest the step waits, 0 when unknown
 }
 
 // TTYSink returns a live view writing to w, which should be a terminal. Call Close
@@ -64,7 +67,7 @@ func (v *TTYView) Emit(e executor.Event) {
 		}
 		v.startTicker()
 	case executor.EventStepStart:
-		v.row(e.Service).running[e.Step.ID] = ttyStep{desc: stepLabel(e.Step), start: e.Time}
+		v.row(e.Service).running[e.Step.ID] = ttyStep{desc: stepLabel(e.Step), start: e.Time, bound: stepBound(e.Step)}
 	case executor.EventStepComplete:
 		r := v.row(e.Service)
 		delete(r.running, e.Step.ID)
@@ -165,43 +168,61 @@ func (v *TTYView) redraw() {
 	now := v.now()
 	lines := 0
 	for _, name := range v.order {
-		b.WriteString("\r\x1b[2K")
-		b.WriteString(v.rows[name].render(name, width, now))
-		b.WriteByte('\n')
-		lines++
+		for _, l := range v.rows[name].render(name, width, now) {
+			b.WriteString("\r\x1b[2K")
+			b.WriteString(l)
+			b.WriteByte('\n')
+			lines++
+		}
 	}
 	for _, f := range v.footer {
 		b.WriteString("\r\x1b[2K" + f + "\n")
 		lines++
 	}
+	// A frame may be shorter than the last one (parallel steps ended): clear what
+	// is below it.
+	b.WriteString("\x1b[J")
 	v.drawn = lines
 	v.lastDraw = now
 	_, _ = io.WriteString(v.w, b.String())
 }
 
-// render draws one service line: "order-service  [######--------------]  3/10  deploy ...  4s".
-func (r *ttyRow) render(name string, width int, now time.Time) string {
+// render draws one service: "order-service  [######--------------]  3/10  deploy ...  4s",
+// with the step running longest, then a line for each other step running in
+// parallel, by start.
+func (r *ttyRow) render(name string, width int, now time.Time) []string {
 	filled := 0
 	if r.total > 0 {
 		filled = r.done * ttyBarWidth / r.total
 	}
 	bar := strings.Repeat("#", filled) + strings.Repeat("-", ttyBarWidth-filled)
 	line := fmt.Sprintf("%-*s  [%s] %3d/%-3d", width, name, bar, r.done, r.total)
-	var cur ttyStep
+	running := make([]ttyStep, 0, len(r.running))
 	for _, s := range r.running {
-		if cur.start.IsZero() || s.start.Before(cur.start) {
-			cur = s
-		}
+		running = append(running, s)
 	}
+	slices.SortFunc(running, func(a, b ttyStep) int {
+		if c := a.start.Compare(b.start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.desc, b.desc)
+	})
 	switch {
-	case !cur.start.IsZero():
-		line += fmt.Sprintf("  %s  %s", cur.desc, now.Sub(cur.start).Round(time.Second))
-		if n := len(r.running); n > 1 {
-			line += fmt.Sprintf(" (+%d more)", n-1)
+	case len(running) > 0:
+		more := make([]string, 0, len(running))
+		indent := strings.Repeat(" ", len(line))
+		for i, s := range running {
+			text := fmt.Sprintf("  %s  %s", s.desc, s.elapsed(now))
+			if i == 0 {
+				line += text
+				if r.status != "" {
+					line += "  [" + r.status + "]"
+				}
+				continue
+			}
+			more = append(more, indent+text)
 		}
-		if r.status != "" {
-			line += "  [" + r.status + "]"
-		}
+		return append([]string{line}, more...)
 	case r.status != "":
 		line += "  " + r.status
 		if r.err != "" {
@@ -212,7 +233,17 @@ func (r *ttyRow) render(name string, width int, now time.Time) string {
 	default:
 		line += "  waiting"
 	}
-	return line
+	return []string{line}
+}
+
+// elapsed is how long the step has run, with its bound for a step that waits:
+// "12s of 30s".
+func (s ttyStep) elapsed(now time.Time) string {
+	e := now.Sub(s.start).Round(time.Second).String()
+	if s.bound > 0 {
+		e += " of " + s.bound.String()
+	}
+	return e
 }
 
 // stepLabel names a step the way the executor's messages do:
