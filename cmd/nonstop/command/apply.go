@@ -82,6 +82,7 @@ func runApply(m *Meta, args []string) int {
 	fs.BoolVar(&f.json, "json", false, "print progress as JSON lines on stdout (needs -auto-approve or FILE)")
 	input := fs.Bool("input", true, "ask for approval on a terminal (false, as in CI: never ask; needs -auto-approve or FILE)")
 	fs.StringVar(&f.chdir, "chdir", "", "the configuration `DIR` (instead of a trailing DIR argument)")
+	report := fs.String("report", "", reportFlagHelp+", when the apply ends")
 	f.vars.Register(fs)
 	f.live.Register(fs)
 	pos, code, done := m.parseInterleaved(fs, args)
@@ -132,6 +133,7 @@ func runApply(m *Meta, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	v := newApplyView(m, f.json, cfg, dir)
+	rep := newApplyReport(*report, f.json, v.events)
 	r := operation.Apply(ctx, operation.Options{
 		Config:         cfg,
 		Dir:            dir,
@@ -141,11 +143,11 @@ func runApply(m *Meta, args []string) int {
 		PerHostDeploys: f.perHost,
 		LockTimeout:    f.lockTimeout,
 		AutoApprove:    f.autoApprove,
-		Events:         v.events,
+		Events:         rep.sink(),
 		Logger:         m.log,
 		View:           v,
 	})
-	if r.Err != nil {
+	if !rep.write(m, r) || r.Err != nil {
 		return 1
 	}
 	return 0

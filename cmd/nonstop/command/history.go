@@ -13,6 +13,7 @@ import (
 
 const historyHelp = `
 Usage: nonstop history [options] [SERVICE] [DIR]
+       nonstop history -report FILE [RELEASE] [DIR]
 
   Lists the releases nonstop made with the configuration in DIR (default: the
   current directory), newest first: service, the version(s) it came from, the
@@ -22,6 +23,16 @@ Usage: nonstop history [options] [SERVICE] [DIR]
   interrupted until it finishes. It takes no lock and contacts no provider.
   A postgres state database that does not answer fails it after the DSN's
   connect_timeout (default 10s) or statement_timeout (default 30s).
+
+  With -report FILE, it writes the release report of RELEASE instead: one
+  self-contained HTML page (no network) with each step as a bar on a time
+  axis per service, group and instance, the share of traffic weight and the
+  members serving per group on each balancer pool and registry as the apply
+  read them back, the gates' values, the failures and rollbacks, the commit
+  and who ran it. RELEASE is a release ID (APPLY/SERVICE, as history -json
+  lists them), an apply ID or a unique prefix of one (all its services), or a
+  service (its newest release); without it, the newest apply. The state keeps
+  the timeline of the newest 20 releases.
 
 Exit codes:
   0  the history was printed (an empty one included)
@@ -40,6 +51,7 @@ func runHistory(m *Meta, args []string) int {
 	fs := m.FlagSet("history", historyHelp)
 	jsonOut := fs.Bool("json", false, "print the releases as a JSON array")
 	n := fs.Int("n", 20, "show at most `N` releases (0: all)")
+	report := fs.String("report", "", reportFlagHelp+" of RELEASE (default: the newest apply)")
 	var vars VarFlags
 	vars.Register(fs)
 	pos, code, done := m.parseInterleaved(fs, args)
@@ -62,6 +74,10 @@ func runHistory(m *Meta, args []string) int {
 		fs.Usage()
 		return 1
 	}
+	if *report != "" && *jsonOut {
+		fmt.Fprintln(m.Stderr, "Error: -report and -json cannot be used together.")
+		return 1
+	}
 	if *n < 0 {
 		fmt.Fprintf(m.Stderr, "Error: -n must be 0 (all) or more, not %d.\n", *n)
 		return 1
@@ -71,6 +87,9 @@ func runHistory(m *Meta, args []string) int {
 		return 1
 	}
 	m.markRunning(dir, vars, st) // the running apply's releases read "running", not "interrupted"
+	if *report != "" {
+		return m.writeHistoryReport(st.History, service, *report)
+	}
 	releases := newestFirst(st.History, service, *n)
 	if *jsonOut {
 		if releases == nil {
@@ -91,6 +110,25 @@ func runHistory(m *Meta, args []string) int {
 		return 0
 	}
 	writeHistory(m.Stdout, releases, "")
+	return 0
+}
+
+// writeHistoryReport writes the report of the release sel (see historyReport).
+func (m *Meta) writeHistoryReport(history []state.Release, sel, file string) int {
+	rep, err := historyReport(history, sel)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "Error: %v.\n", err)
+		return 1
+	}
+	if rep.Timeline == nil {
+		fmt.Fprintf(m.Stderr, "Warning: the state holds no timeline of apply %s (interrupted, made by an older nonstop, "+
+			"or older than the newest 20 releases): the report lists its releases only.\n", rep.ApplyID)
+	}
+	if err := writeReportFile(m, file, rep); err != nil {
+		fmt.Fprintf(m.Stderr, "Error: cannot write the release report: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(m.Stdout, "Release report of apply %s written to %s.\n", rep.ApplyID, file)
 	return 0
 }
 
