@@ -18,6 +18,7 @@
 #   NONSTOP_DEMO_BIN           the demo-service binary (required)
 #   NONSTOP_DEMO_NACOS         the registry's Nacos HTTP address; empty: do not register
 #   SERVICE                    the service name (default order-service)
+#   NONSTOP_DEMO_GROUP         the registry group it registers in (default DEFAULT_GROUP)
 #   NONSTOP_DEMO_BAD_VERSIONS  versions (space or comma separated) that start with
 #                              -fail-health, to show a failed release rolling back
 #   NONSTOP_DEMO_START_DELAY   start-up delay before the port opens ("3s", "0")
@@ -82,6 +83,7 @@ for bad in ${bad_versions//,/ }; do
 done
 echo "--- $(date '+%H:%M:%S.%N') starting $version" >>"$logfile"
 setsid "$NONSTOP_DEMO_BIN" -addr "$host:$port" -version "$version" -service "$service" \
+	-group "${NONSTOP_DEMO_GROUP:-DEFAULT_GROUP}" \
 	-nacos "${NONSTOP_DEMO_NACOS:-}" -drain-timeout 10s -sdk-dir "$NONSTOP_DEMO_DIR/sdk-$name" \
 	"${flags[@]}" </dev/null >>"$logfile" 2>&1 &
 pid=$!

@@ -3,7 +3,9 @@
 # released 1.0.0 → 1.1.0 group by group with zero failed requests.
 #
 # `make demo` starts the fleet on free ports and passes them in with -var-file;
-# deploy.sh (next to this file) restarts an instance at a version.
+# deploy.sh (next to this file) restarts an instance at a version. Its later
+# phases apply this file with the strategy block replaced (blue_green, canary
+# with a route and an analysis gate) and print each replacement.
 
 nonstop {
   required_version = ">= 0.1.0"
@@ -76,6 +78,30 @@ variable "demo_bin" {
   description = "The demo-service binary deploy.sh starts."
 }
 
+variable "haproxy_routes_map" {
+  type        = string
+  default     = ""
+  description = "The map file haproxy.cfg reads for header routes (the canary phase's beta route)."
+}
+
+variable "haproxy_routes_ip_map" {
+  type        = string
+  default     = ""
+  description = "The map file haproxy.cfg reads for client-IP routes."
+}
+
+variable "health_timeout" {
+  type        = string
+  default     = "20s"
+  description = "How long a deployed instance may take to pass its health check."
+}
+
+variable "bad_versions" {
+  type        = string
+  default     = ""
+  description = "Versions deploy.sh starts broken (their health check fails), to show a rollback."
+}
+
 provider "nacos" "registry" {
   addresses       = [var.nacos]
   polaris_address = var.polaris
@@ -93,7 +119,9 @@ provider "nginx" "edge" {
 }
 
 provider "haproxy" "lb" {
-  runtime_api = var.haproxy_api
+  runtime_api   = var.haproxy_api
+  routes_map    = var.haproxy_routes_map
+  routes_ip_map = var.haproxy_routes_ip_map
 }
 
 service "order-service" {
@@ -134,10 +162,11 @@ service "order-service" {
   deploy {
     command = ["bash", "./deploy.sh", instance.host, tostring(instance.port), version]
     env = {
-      SERVICE            = service.name
-      NONSTOP_DEMO_DIR   = var.fleet_dir
-      NONSTOP_DEMO_BIN   = var.demo_bin
-      NONSTOP_DEMO_NACOS = var.nacos
+      SERVICE                   = service.name
+      NONSTOP_DEMO_DIR          = var.fleet_dir
+      NONSTOP_DEMO_BIN          = var.demo_bin
+      NONSTOP_DEMO_NACOS        = var.nacos
+      NONSTOP_DEMO_BAD_VERSIONS = var.bad_versions
     }
     timeout = "1m"
   }
@@ -146,7 +175,7 @@ service "order-service" {
     http     = "http://${instance.address}/health"
     expect   = 200
     interval = "250ms"
-    timeout  = "20s"
+    timeout  = var.health_timeout
   }
 
   verify {

@@ -4,8 +4,16 @@
 # serves, traffic swaps on both balancers together, and A stays warm at weight 0
 # (keep_standby) for an instant rollback.
 #
-# Loopback only: Polaris on 127.0.0.1:8848, nginx's upstreams file in ./nginx,
-# HAProxy's runtime API on tcp://127.0.0.1:9999, instances on 127.0.0.1:18081-18084.
+# Run it on the demo fleet (Polaris, nginx, HAProxy with active checks and four
+# demo-service instances on free loopback ports, clients calling through both
+# balancers and through the registry):
+#
+#     make demo EXAMPLE=patent-ab
+#
+# The variables default to a conventional local setup (Polaris on 127.0.0.1:8848,
+# nginx's upstreams file in ./nginx, HAProxy's runtime API on tcp://127.0.0.1:9999,
+# instances on 127.0.0.1:18081-18084); `make demo` passes the fleet's with
+# -var-file.
 
 nonstop {
   required_version = ">= 0.1.0"
@@ -21,33 +29,85 @@ variable "patent_version" {
 variable "propagation" {
   type = string
   # Production: "30s", because the search front-ends are Spring Cloud apps whose
-  # LoadBalancer caches the instance list for 35s (Ribbon: 30s). On loopback the
-  # demo consumers refresh every second, so 2s is enough.
-  default = "2s"
+  # LoadBalancer caches the instance list for 35s (Ribbon: 30s). The demo's
+  # consumers re-read their list every second, and the registry's push takes up
+  # to a second or two more (2.2s measured), so the demo needs 4s.
+  default = "4s"
 }
 
-locals {
-  server_a = ["127.0.0.1:18081", "127.0.0.1:18082"]
-  server_b = ["127.0.0.1:18083", "127.0.0.1:18084"]
+variable "health_path" {
+  type        = string
+  default     = "/actuator/health"
+  description = "The servers' health endpoint (Spring Boot's; the demo-service answers /health)."
+}
+
+variable "nacos" {
+  type        = string
+  default     = "127.0.0.1:8848"
+  description = "The registry's Nacos HTTP address (gRPC is this port + 1000)."
+}
+
+variable "polaris" {
+  type        = string
+  default     = "127.0.0.1:8090"
+  description = "Polaris' own HTTP API, where disabled instances are listed."
+}
+
+variable "upstreams_file" {
+  type        = string
+  default     = "nginx/upstreams.conf"
+  description = "The nginx upstreams file nonstop owns (relative to this directory)."
+}
+
+variable "nginx_test" {
+  type    = list(string)
+  default = ["nginx", "-t"]
+}
+
+variable "nginx_reload" {
+  type    = list(string)
+  default = ["nginx", "-s", "reload"]
+}
+
+variable "haproxy_api" {
+  type    = string
+  default = "tcp://127.0.0.1:9999"
+}
+
+variable "group_a" {
+  type    = list(string)
+  default = ["127.0.0.1:18081", "127.0.0.1:18082"]
+}
+
+variable "group_b" {
+  type    = list(string)
+  default = ["127.0.0.1:18083", "127.0.0.1:18084"]
+}
+
+variable "deploy_env" {
+  type        = map(string)
+  default     = {}
+  description = "More environment for deploy.sh: `make demo` sets NONSTOP_DEPLOY_HOOK and the demo fleet's settings."
 }
 
 provider "nacos" "local" {
-  addresses   = ["127.0.0.1:8848"]
-  namespace   = "public"
-  username    = env("NACOS_USERNAME")
-  password    = env("NACOS_PASSWORD")
-  propagation = var.propagation
-  flavor      = "polaris"
+  addresses       = [var.nacos]
+  polaris_address = var.polaris
+  namespace       = "public"
+  username        = env("NACOS_USERNAME")
+  password        = env("NACOS_PASSWORD")
+  propagation     = var.propagation
+  flavor          = "polaris"
 }
 
 provider "nginx" "http" {
-  upstreams_file = "nginx/upstreams.conf"
-  test           = ["nginx", "-t"]
-  reload         = ["nginx", "-s", "reload"]
+  upstreams_file = var.upstreams_file
+  test           = var.nginx_test
+  reload         = var.nginx_reload
 }
 
 provider "haproxy" "ws" {
-  runtime_api = "tcp://127.0.0.1:9999"
+  runtime_api = var.haproxy_api
 }
 
 service "patent-search" {
@@ -58,8 +118,8 @@ service "patent-search" {
     group    = "PATENT"
   }
 
-  group "a" { instances = local.server_a }
-  group "b" { instances = local.server_b }
+  group "a" { instances = var.group_a }
+  group "b" { instances = var.group_b }
 
   balancer "http" {
     provider = nginx.http
@@ -85,12 +145,12 @@ service "patent-search" {
 
   deploy {
     command = ["./deploy.sh", instance.host, tostring(instance.port), version]
-    env     = { SERVICE = service.name }
+    env     = merge({ SERVICE = service.name }, var.deploy_env)
     timeout = "5m"
   }
 
   health {
-    http     = "http://${instance.address}/actuator/health"
+    http     = "http://${instance.address}${var.health_path}"
     interval = "1s"
     timeout  = "2m"
   }

@@ -2,9 +2,13 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -24,8 +28,9 @@ const ConsumerRefresh = time.Second
 // the registry pushes changes) whose healthy, enabled instances are re-selected
 // every second into a cached list, and a random instance of that list per request.
 type Consumer struct {
-	client  naming_client.INamingClient
+	client  naming_client.INamingClient // nil for an HTTP consumer
 	param   vo.SelectInstancesParam
+	list    func() ([]string, error) // the healthy, enabled instances now
 	mu      sync.Mutex
 	addrs   []string
 	lastErr error
@@ -66,9 +71,74 @@ func NewConsumer(nacos, service, group, sdkDir string) (*Consumer, error) {
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
+	c.list = c.selectInstances
 	c.refresh()
 	go c.loop(ctx)
 	return c, nil
+}
+
+// NewHTTPConsumer is a consumer that re-reads the healthy, enabled instances
+// every second with the Nacos HTTP API (GET /nacos/v1/ns/instance/list), as
+// Nacos 1.x clients do, instead of a subscribed gRPC client. Polaris v1.18.1
+// pushes no change of a service outside DEFAULT_GROUP to gRPC subscribers (an
+// isolated or deregistered instance stays in their lists), so the demo uses this
+// one for such services.
+func NewHTTPConsumer(nacos, service, group string) (*Consumer, error) {
+	if _, _, err := net.SplitHostPort(nacos); err != nil {
+		return nil, fmt.Errorf("registry address %q: %v", nacos, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Consumer{
+		param:  vo.SelectInstancesParam{ServiceName: service, GroupName: group, HealthyOnly: true},
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	u := "http://" + nacos + "/nacos/v1/ns/instance/list?" + url.Values{
+		"serviceName": {group + "@@" + service}, "groupName": {group}, "healthyOnly": {"true"},
+	}.Encode()
+	c.list = func() ([]string, error) {
+		resp, err := client.Get(u)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
+		}
+		var answer struct {
+			Hosts []struct {
+				IP      string  `json:"ip"`
+				Port    uint64  `json:"port"`
+				Healthy bool    `json:"healthy"`
+				Enabled bool    `json:"enabled"`
+				Weight  float64 `json:"weight"`
+			} `json:"hosts"`
+		}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&answer); err != nil {
+			return nil, fmt.Errorf("GET %s: %v", u, err)
+		}
+		addrs := make([]string, 0, len(answer.Hosts))
+		for _, h := range answer.Hosts {
+			if h.Healthy && h.Enabled && h.Weight > 0 {
+				addrs = append(addrs, net.JoinHostPort(h.IP, strconv.FormatUint(h.Port, 10)))
+			}
+		}
+		return addrs, nil
+	}
+	c.refresh()
+	go c.loop(ctx)
+	return c, nil
+}
+
+// selectInstances asks the naming client for the healthy, enabled instances.
+func (c *Consumer) selectInstances() ([]string, error) {
+	insts, err := c.client.SelectInstances(c.param)
+	addrs := make([]string, 0, len(insts))
+	for _, in := range insts {
+		addrs = append(addrs, net.JoinHostPort(in.Ip, strconv.FormatUint(in.Port, 10)))
+	}
+	return addrs, err
 }
 
 func (c *Consumer) loop(ctx context.Context) {
@@ -88,16 +158,12 @@ func (c *Consumer) loop(ctx context.Context) {
 // refresh re-selects the healthy, enabled instances. A failed selection keeps the
 // previous list, as Spring Cloud's cache does.
 func (c *Consumer) refresh() {
-	insts, err := c.client.SelectInstances(c.param)
+	addrs, err := c.list()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lastErr = err
-	if err != nil && len(insts) == 0 && len(c.addrs) > 0 {
+	if err != nil && len(addrs) == 0 && len(c.addrs) > 0 {
 		return
-	}
-	addrs := make([]string, 0, len(insts))
-	for _, in := range insts {
-		addrs = append(addrs, net.JoinHostPort(in.Ip, strconv.FormatUint(in.Port, 10)))
 	}
 	c.addrs = addrs
 }
@@ -145,5 +211,7 @@ func (c *Consumer) WaitInstances(n int, timeout time.Duration) error {
 func (c *Consumer) Close() {
 	c.cancel()
 	<-c.done
-	c.client.CloseClient()
+	if c.client != nil {
+		c.client.CloseClient()
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,24 +19,41 @@ const WorkPath = "/work?ms=20"
 // requestTimeout bounds one load request; a slower answer counts as a failure.
 const requestTimeout = 5 * time.Second
 
-// maxFailures is how many failures a path keeps in full (Counts.Failures).
+// maxFailures is how many failures Counts lists in full (Counts.Failures).
 const maxFailures = 10
+
+// maxKeptFailures is how many failures a path keeps in full for its windows.
+const maxKeptFailures = 2000
 
 // Path is one way clients reach the service. Each request uses a fresh connection
 // and is never retried: a transport error or any status but 200 is a failure.
+// Every request's outcome and latency is kept, so that Window can tell what a
+// stretch of time saw (a release) apart from the rest (idle).
 type Path struct {
 	// Name says which path it is ("nginx", "haproxy", "registry").
 	Name string
 
 	target func() (string, error) // base URL ("http://host:port") of the next request
 	direct bool                   // target is the instance itself, not a balancer
+	header http.Header            // sent with every request
 	client *http.Client
 
 	ok, failed atomic.Int64
 	mu         sync.Mutex
-	errs       map[string]int // failure reason → count
-	versions   map[string]int // version answered → count
-	failures   []Failure      // the first few failures
+	samples    []sample
+	versions   []string       // sample.ver indexes it
+	versionIdx map[string]int // version → index
+	reasons    []string       // sample.reason indexes it
+	reasonIdx  map[string]int // reason → index
+	failures   []Failure      // the first maxKeptFailures failures
+}
+
+// sample is one request's outcome.
+type sample struct {
+	at     int64 // when it was sent, Unix nanoseconds
+	lat    int32 // microseconds until the answer was read or the request failed
+	ver    int16 // index of the version answered; -1 on a failure
+	reason int16 // index of the failure reason; -1 on a success
 }
 
 // Failure is one failed request.
@@ -75,18 +93,31 @@ type Counts struct {
 	FailedAt []time.Time
 	// Failures holds the first failures (at most ten) in full.
 	Failures []Failure
+	// P50, P99 and Max are the latencies of the successful requests (send to
+	// body read), zero when none succeeded.
+	P50, P99, Max time.Duration
+	// Latencies holds every successful request's latency, sorted; with them
+	// several paths' percentiles can be merged (Merge).
+	Latencies []time.Duration
 }
 
-// String renders "nginx: 812 ok, 0 failed (1.0.0 400, 1.1.0 412)", then the
-// failure reasons with their counts and the first few failures (path, member,
-// error, time).
+// Sent is OK + Failed.
+func (c Counts) Sent() int64 { return c.OK + c.Failed }
+
+// String renders "nginx: 812 ok, 0 failed, p50 21ms p99 28ms (1.0.0 400, 1.1.0
+// 412)", then the failure reasons with their counts and the first few failures
+// (path, member, error, time).
 func (c Counts) String() string {
 	var vs []string
 	for v, n := range c.Versions {
 		vs = append(vs, fmt.Sprintf("%s %d", v, n))
 	}
 	sort.Strings(vs)
-	s := fmt.Sprintf("%s: %d ok, %d failed (%s)", c.Name, c.OK, c.Failed, strings.Join(vs, ", "))
+	s := fmt.Sprintf("%s: %d ok, %d failed", c.Name, c.OK, c.Failed)
+	if c.OK > 0 {
+		s += fmt.Sprintf(", p50 %s p99 %s", FormatLatency(c.P50), FormatLatency(c.P99))
+	}
+	s += fmt.Sprintf(" (%s)", strings.Join(vs, ", "))
 	reasons := make([]string, 0, len(c.Errors))
 	for e := range c.Errors {
 		reasons = append(reasons, e)
@@ -105,10 +136,63 @@ func (c Counts) String() string {
 	return s
 }
 
+// FormatLatency renders a latency in milliseconds with one decimal: "21.4ms".
+func FormatLatency(d time.Duration) string {
+	return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+}
+
+// Merge sums several paths' counts into one named name: requests, failures,
+// versions and errors add up, and the percentiles are those of every latency.
+func Merge(name string, cs ...Counts) Counts {
+	out := Counts{Name: name, Errors: map[string]int{}, Versions: map[string]int{}}
+	for _, c := range cs {
+		out.OK += c.OK
+		out.Failed += c.Failed
+		for k, v := range c.Errors {
+			out.Errors[k] += v
+		}
+		for k, v := range c.Versions {
+			out.Versions[k] += v
+		}
+		out.FailedAt = append(out.FailedAt, c.FailedAt...)
+		out.Failures = append(out.Failures, c.Failures...)
+		out.Latencies = append(out.Latencies, c.Latencies...)
+	}
+	slices.Sort(out.Latencies)
+	out.P50, out.P99, out.Max = percentiles(out.Latencies)
+	if len(out.Failures) > maxFailures {
+		out.Failures = out.Failures[:maxFailures]
+		out.FailedAt = out.FailedAt[:maxFailures]
+	}
+	return out
+}
+
+// percentiles returns p50, p99 and the maximum of sorted latencies (nearest rank).
+func percentiles(sorted []time.Duration) (p50, p99, maxLat time.Duration) {
+	if len(sorted) == 0 {
+		return 0, 0, 0
+	}
+	rank := func(p float64) time.Duration {
+		i := int(p*float64(len(sorted))+0.999999) - 1
+		return sorted[min(max(i, 0), len(sorted)-1)]
+	}
+	return rank(0.50), rank(0.99), sorted[len(sorted)-1]
+}
+
 // HTTPPath sends requests to one fixed base URL, e.g. a balancer's listener.
 func HTTPPath(name, baseURL string) *Path {
 	base := strings.TrimSuffix(baseURL, "/")
 	return newPath(name, func() (string, error) { return base, nil })
+}
+
+// WithHeader makes the path send a header with every request (a beta tester's
+// X-Canary: 1), and returns it.
+func (p *Path) WithHeader(name, value string) *Path {
+	if p.header == nil {
+		p.header = http.Header{}
+	}
+	p.header.Set(name, value)
+	return p
 }
 
 func newPath(name string, target func() (string, error)) *Path {
@@ -119,30 +203,36 @@ func newPath(name string, target func() (string, error)) *Path {
 			Timeout:   requestTimeout,
 			Transport: &http.Transport{DisableKeepAlives: true},
 		},
-		errs:     map[string]int{},
-		versions: map[string]int{},
+		versionIdx: map[string]int{},
+		reasonIdx:  map[string]int{},
 	}
 }
 
 // Run sends rate requests a second (open loop: a slow answer does not slow the
-// sender) until ctx ends or max requests were sent, then waits for the requests
-// in flight.
-func (p *Path) Run(ctx context.Context, rate, max int) {
-	tick := time.NewTicker(time.Second / time.Duration(rate))
+// sender) until ctx ends or limit requests were sent, then waits for the requests
+// in flight. Requests are sent on a fixed schedule from the start, so a late
+// tick (a busy machine) is caught up rather than lost.
+func (p *Path) Run(ctx context.Context, rate, limit int) {
+	interval := time.Second / time.Duration(rate)
+	tick := time.NewTicker(max(interval, time.Millisecond))
 	defer tick.Stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for sent := 0; sent < max; sent++ {
+	start := time.Now()
+	for sent := 0; sent < limit; {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case now := <-tick.C:
+			due := int(now.Sub(start)/interval) + 1
+			for ; sent < due && sent < limit; sent++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					p.once()
+				}()
+			}
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.once()
-		}()
 	}
 }
 
@@ -158,7 +248,15 @@ func (p *Path) once() {
 	if p.direct {
 		member = strings.TrimPrefix(base, "http://")
 	}
-	resp, err := p.client.Get(base + WorkPath)
+	req, err := http.NewRequest(http.MethodGet, base+WorkPath, nil)
+	if err != nil {
+		p.fail(Failure{Member: member, Reason: err.Error(), At: at}, err.Error())
+		return
+	}
+	for k, v := range p.header {
+		req.Header[k] = v
+	}
+	resp, err := p.client.Do(req)
 	if err != nil {
 		reason := trimURL(err.Error())
 		p.fail(Failure{Member: member, Reason: reason, At: at}, reason)
@@ -185,22 +283,42 @@ func (p *Path) once() {
 		p.fail(Failure{Member: member, Status: resp.StatusCode, Reason: reason, At: at},
 			fmt.Sprintf("%s from %s", resp.Status, base))
 	default:
+		lat := time.Since(at)
 		p.ok.Add(1)
 		version := strings.TrimSpace(strings.TrimPrefix(string(body), "done "))
 		p.mu.Lock()
-		p.versions[version]++
+		p.samples = append(p.samples, sample{at: at.UnixNano(), lat: micros(lat), ver: index(p.versionIdx, &p.versions, version), reason: -1})
 		p.mu.Unlock()
 	}
+}
+
+func micros(d time.Duration) int32 {
+	return int32(min(d.Microseconds(), 1<<31-1))
+}
+
+// index returns name's index in names, adding it when new.
+func index(idx map[string]int, names *[]string, name string) int16 {
+	i, ok := idx[name]
+	if !ok {
+		if len(*names) >= 1<<15-1 {
+			return int16(len(*names) - 1)
+		}
+		i = len(*names)
+		*names = append(*names, name)
+		idx[name] = i
+	}
+	return int16(i)
 }
 
 // fail records a failure; group is the reason it is counted under.
 func (p *Path) fail(f Failure, group string) {
 	f.Path = p.Name
 	p.failed.Add(1)
+	lat := time.Since(f.At)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.errs[group]++
-	if len(p.failures) < maxFailures {
+	p.samples = append(p.samples, sample{at: f.At.UnixNano(), lat: micros(lat), ver: -1, reason: index(p.reasonIdx, &p.reasons, group)})
+	if len(p.failures) < maxKeptFailures {
 		p.failures = append(p.failures, f)
 	}
 }
@@ -219,22 +337,83 @@ func servedBy(h http.Header) string {
 // trimURL drops the query from an error text so that failures group by cause.
 func trimURL(s string) string { return strings.ReplaceAll(s, WorkPath, "/work") }
 
-// Counts returns what the path saw so far.
-func (p *Path) Counts() Counts {
+// Totals returns how many requests succeeded and failed so far, cheaply.
+func (p *Path) Totals() (ok, failed int64) { return p.ok.Load(), p.failed.Load() }
+
+// FailuresFrom returns the failures kept in full from the n-th on (the first
+// is 0), so that a caller can print each new failure once.
+func (p *Path) FailuresFrom(n int) []Failure {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := Counts{Name: p.Name, OK: p.ok.Load(), Failed: p.failed.Load(),
-		Errors: map[string]int{}, Versions: map[string]int{}}
-	for k, v := range p.errs {
-		c.Errors[k] = v
+	if n >= len(p.failures) {
+		return nil
 	}
-	for k, v := range p.versions {
-		c.Versions[k] = v
+	return slices.Clone(p.failures[n:])
+}
+
+// FirstVersion returns when the first request sent at or after `after` that
+// version answered was sent, and whether there was one.
+func (p *Path) FirstVersion(version string, after time.Time) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i, ok := p.versionIdx[version]
+	if !ok {
+		return time.Time{}, false
 	}
+	lo, first := after.UnixNano(), int64(0)
+	for _, s := range p.samples {
+		if s.reason < 0 && int(s.ver) == i && s.at >= lo && (first == 0 || s.at < first) {
+			first = s.at
+		}
+	}
+	if first == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, first), true
+}
+
+// Counts returns what the path saw so far.
+func (p *Path) Counts() Counts { return p.Window(time.Time{}, time.Time{}) }
+
+// Window returns what the path saw of the requests sent from `from` (inclusive)
+// to `to` (exclusive); a zero time leaves that end open.
+func (p *Path) Window(from, to time.Time) Counts {
+	lo, hi := int64(-1<<63), int64(1<<63-1)
+	if !from.IsZero() {
+		lo = from.UnixNano()
+	}
+	if !to.IsZero() {
+		hi = to.UnixNano()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := Counts{Name: p.Name, Errors: map[string]int{}, Versions: map[string]int{}}
+	// Samples are appended when requests end, so they are nearly sorted by send
+	// time; a scan is simpler than a search and fast enough.
+	for _, s := range p.samples {
+		if s.at < lo || s.at >= hi {
+			continue
+		}
+		if s.reason >= 0 {
+			c.Failed++
+			c.Errors[p.reasons[s.reason]]++
+			continue
+		}
+		c.OK++
+		c.Versions[p.versions[s.ver]]++
+		c.Latencies = append(c.Latencies, time.Duration(s.lat)*time.Microsecond)
+	}
+	slices.Sort(c.Latencies)
+	c.P50, c.P99, c.Max = percentiles(c.Latencies)
 	for _, f := range p.failures {
-		c.FailedAt = append(c.FailedAt, f.At)
+		if len(c.Failures) == maxFailures {
+			break
+		}
+		if at := f.At.UnixNano(); at >= lo && at < hi {
+			c.Failures = append(c.Failures, f)
+			c.FailedAt = append(c.FailedAt, f.At)
+		}
 	}
-	c.Failures = append(c.Failures, p.failures...)
 	return c
 }
 
@@ -264,18 +443,18 @@ func StartLoad(rate, max int, paths ...*Path) *Load {
 func (l *Load) Stop() []Counts {
 	l.cancel()
 	<-l.done
-	out := make([]Counts, 0, len(l.Paths))
-	for _, p := range l.Paths {
-		out = append(out, p.Counts())
-	}
-	return out
+	return l.Snapshot()
 }
 
 // Snapshot returns every path's counts so far, without stopping.
-func (l *Load) Snapshot() []Counts {
+func (l *Load) Snapshot() []Counts { return l.Window(time.Time{}, time.Time{}) }
+
+// Window returns every path's counts of the requests sent in [from, to); a zero
+// time leaves that end open.
+func (l *Load) Window(from, to time.Time) []Counts {
 	out := make([]Counts, 0, len(l.Paths))
 	for _, p := range l.Paths {
-		out = append(out, p.Counts())
+		out = append(out, p.Window(from, to))
 	}
 	return out
 }

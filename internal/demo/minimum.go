@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,4 +89,45 @@ func (m Minimum) Terms() string {
 		terms = append(terms, fmt.Sprintf("(%s + %s)", m.Propagation, g.Confirm.Round(10*time.Millisecond)))
 	}
 	return strings.Join(terms, " + ")
+}
+
+// Confirms measures, for every group with an instance deployed at version to
+// after started, the group's confirm time (MeasureConfirm), ordered by when the
+// group's first deploy began. Without HAProxy checks (checksUp has no samples)
+// every group takes computed.
+func (s *Stack) Confirms(to string, checksUp PathServing, started time.Time, computed time.Duration) []GroupConfirm {
+	type deployed struct {
+		g     GroupConfirm
+		first time.Time
+	}
+	var out []deployed
+	for _, g := range s.Opts.Groups {
+		var first time.Time
+		for _, a := range s.Groups[g.Name] {
+			for _, d := range s.Fleet.DeployStarts(a) {
+				if d.Version == to && d.At.After(started) && (first.IsZero() || d.At.Before(first)) {
+					first = d.At
+				}
+			}
+		}
+		if first.IsZero() {
+			continue
+		}
+		out = append(out, deployed{MeasureConfirm(g.Name, s.Fleet, s.Groups[g.Name], to, checksUp, started, computed), first})
+	}
+	slices.SortFunc(out, func(a, b deployed) int { return a.first.Compare(b.first) })
+	groups := make([]GroupConfirm, len(out))
+	for i, d := range out {
+		groups[i] = d.g
+	}
+	return groups
+}
+
+// ComputedConfirmOf is ComputedConfirm for the stack: HAProxy's rise × inter
+// counts only when it runs HAProxy.
+func (s *Stack) ComputedConfirmOf() time.Duration {
+	if s.HAProxy == nil {
+		return s.Opts.StartDelay + s.Opts.Warmup
+	}
+	return ComputedConfirm(s.Opts.StartDelay, s.Opts.Warmup, fleet.DefaultHAProxyChecks)
 }
