@@ -157,6 +157,9 @@ func (p *reportPage) page() {
 func (p *reportPage) header(title string) {
 	r := p.r
 	outcome := r.Outcome
+	for strings.HasPrefix(outcome, "Apply failed: Apply failed: ") { // the executor's summary already says so
+		outcome = strings.TrimPrefix(outcome, "Apply failed: ")
+	}
 	if outcome == "" {
 		outcome = "Outcome unknown"
 	}
@@ -307,11 +310,11 @@ func (p *reportPage) axis(y, bottom float64) {
 // to y1, labelled when label is set.
 func (p *reportPage) markLines(y0, y1 float64, service string, label bool) {
 	tl := p.r.Timeline
-	labels := 0
-	labelY := func() float64 { // labels on three lines, so that close marks stay legible
-		labels++
-		return y0 + 10 + float64((labels-1)%3)*12
+	type mark struct {
+		x                       float64
+		cls, kind, title, label string
 	}
+	var marks []mark
 	for _, m := range tl.Marks {
 		if service != "" && m.Service != service && m.Service != "" {
 			continue
@@ -329,23 +332,44 @@ func (p *reportPage) markLines(y0, y1 float64, service string, label bool) {
 		default:
 			continue
 		}
-		x := p.x(m.T)
-		p.printf("<g class=\"mark %s\" data-mark=\"%s\"><title>%s %s</title><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
-			cls, esc(m.Kind), esc(offset(m.T)), esc(m.Message), x, y0, x, y1)
-		if label {
-			p.printf("<text x=\"%.1f\" y=\"%.1f\">%s</text>", x+3, labelY(), esc(text))
-		}
-		p.printf("</g>\n")
+		marks = append(marks, mark{p.x(m.T), cls, m.Kind, offset(m.T) + " " + m.Message, text})
 	}
 	for _, s := range tl.Steps {
 		if s.Result != executor.StepFailed || (service != "" && s.Service != service) {
 			continue
 		}
-		x := p.x(s.EndMS)
-		p.printf("<g class=\"mark mark-failed\" data-mark=\"step_errored\"><title>%s %s failed: %s</title><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
-			esc(offset(s.EndMS)), esc(s.ID), esc(s.Error), x, y0, x, y1)
+		marks = append(marks, mark{p.x(s.EndMS), "mark-failed", "step_errored", offset(s.EndMS) + " " + s.ID + " failed: " + s.Error, s.ID + " failed"})
+	}
+	slices.SortStableFunc(marks, func(a, b mark) int { return cmp64(int64(a.x*10), int64(b.x*10)) })
+	// Each label goes on the first of four lines where it does not overlap the
+	// last label there; near the right edge it goes left of its line.
+	var ends []float64
+	for _, m := range marks {
+		p.printf("<g class=\"mark %s\" data-mark=\"%s\"><title>%s</title><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+			m.cls, esc(m.kind), esc(m.title), m.x, y0, m.x, y1)
 		if label {
-			p.printf("<text x=\"%.1f\" y=\"%.1f\">%s failed</text>", x+3, labelY(), esc(s.ID))
+			w := float64(len(m.label))*6 + 6
+			tx, x0, x1, anchor := m.x+3, m.x+3, m.x+3+w, ""
+			if x1 > rpWidth {
+				tx, x0, x1, anchor = m.x-3, m.x-3-w, m.x-3, ` text-anchor="end"`
+			}
+			line := -1
+			for i, e := range ends {
+				if e < x0 {
+					line = i
+					break
+				}
+			}
+			switch {
+			case line >= 0:
+			case len(ends) < 4:
+				line = len(ends)
+				ends = append(ends, 0)
+			default:
+				line = 0
+			}
+			ends[line] = x1
+			p.printf("<text x=\"%.1f\" y=\"%.1f\"%s>%s</text>", tx, y0+10+float64(line)*12, anchor, esc(m.label))
 		}
 		p.printf("</g>\n")
 	}
@@ -726,7 +750,7 @@ func (p *reportPage) series(n int, s executor.TrafficSeries) {
 		if i+1 < len(s.Samples) {
 			next = s.Samples[i+1].T
 		}
-		p.sample(s, smp, next, top, serveTop, maxMembers)
+		p.sample(s, smp, next, top, serveTop, maxMembers, groups)
 	}
 	p.markLines(top, height, s.Service, false)
 	p.printf("</svg>\n</figure>\n")
@@ -734,7 +758,7 @@ func (p *reportPage) series(n int, s executor.TrafficSeries) {
 
 // sample draws one sample: solid from its first to its last read, faded until
 // the next sample.
-func (p *reportPage) sample(s executor.TrafficSeries, smp executor.TrafficSample, next int64, top, serveTop float64, maxMembers int) {
+func (p *reportPage) sample(s executor.TrafficSeries, smp executor.TrafficSample, next int64, top, serveTop float64, maxMembers int, groups []string) {
 	var total float64
 	var tip strings.Builder
 	fmt.Fprintf(&tip, "%s to %s", offset(smp.T), offset(smp.U))
@@ -773,9 +797,10 @@ func (p *reportPage) sample(s executor.TrafficSeries, smp executor.TrafficSample
 			}
 		}
 	}
-	// Members serving: one step line per group.
-	for gi, g := range smp.Groups {
-		y := serveTop + rpServeH - float64(g.Serving)/float64(maxMembers)*(rpServeH-6) - float64(gi)
+	// Members serving: one step line per group, each group a pixel apart so that
+	// equal counts stay visible.
+	for _, g := range smp.Groups {
+		y := serveTop + rpServeH - float64(g.Serving)/float64(maxMembers)*(rpServeH-6) - float64(slices.Index(groups, g.Group))*2
 		p.printf("<line class=\"serving\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>", x0, y, x0+held, y, p.groupColour(s.Service, g.Group))
 	}
 	p.printf("</g>\n")
@@ -870,7 +895,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .outcome{font-weight:600;margin:4px 0 10px}.outcome.ok{color:var(--ok)}.outcome.bad{color:var(--bad)}
 dl.meta{display:flex;flex-wrap:wrap;gap:6px 28px;margin:0}dl.meta div{display:flex;gap:6px}dt{color:var(--muted)}dd{margin:0;font-family:"DejaVu Sans Mono",monospace}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}th{color:var(--muted);font-weight:600}
-td{font-variant-numeric:tabular-nums}#step-table td:nth-child(3),#step-table td:nth-child(1){font-family:"DejaVu Sans Mono",monospace;font-size:12px}
+td{font-variant-numeric:tabular-nums}#step-table td:nth-child(3),#step-table td:nth-child(1){font-family:"DejaVu Sans Mono",monospace;font-size:12px}#step-table td:nth-child(1),#step-table td:nth-child(2){white-space:nowrap}
 .badge{display:inline-block;padding:0 7px;border-radius:9px;background:#e4e7ec;font-size:12px;white-space:nowrap}.badge.ok{background:#e3f2e4;color:var(--ok)}.badge.bad{background:#fde7e7;color:var(--bad)}.badge.warn{background:#fff1dc;color:var(--warn)}
 .hint,.note{color:var(--muted);margin:4px 0 8px}.note{padding:8px 12px;background:var(--zebra);border-left:3px solid var(--line)}
 ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12px;color:var(--muted)}
