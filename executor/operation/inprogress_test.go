@@ -107,10 +107,14 @@ func TestWhenIdleReportsRunningApply(t *testing.T) {
 // then plans; an apply that ends after the timeout is reported.
 func TestWhenIdleWaitsForApply(t *testing.T) {
 	s := newShop(t)
-	release := runningApply(t, s)
+	// The goroutine gets its own release: the flock it lets go of tells WhenIdle
+	// nothing the race detector sees, so the variable must not be reused below.
+	first := runningApply(t, s)
+	released := make(chan struct{})
 	go func() {
+		defer close(released)
 		time.Sleep(700 * time.Millisecond)
-		release()
+		first()
 	}()
 	start := time.Now()
 	got, _, running := WhenIdle(context.Background(), s.options(), Wait{Timeout: 10 * time.Second, Poll: 100 * time.Millisecond},
@@ -121,8 +125,9 @@ func TestWhenIdleWaitsForApply(t *testing.T) {
 	if waited := time.Since(start); waited < 600*time.Millisecond {
 		t.Errorf("planned after %v, before the apply ended", waited)
 	}
+	<-released
 
-	release = runningApply(t, s)
+	release := runningApply(t, s)
 	defer release()
 	start = time.Now()
 	_, _, running = WhenIdle(context.Background(), s.options(), Wait{Timeout: 400 * time.Millisecond, Poll: 100 * time.Millisecond},
