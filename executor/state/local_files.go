@@ -38,6 +38,9 @@ func (b *Local) Load(ctx context.Context) (*State, error) {
 		}
 		s.Journal.Entries = entries
 	}
+	if s.Audit, err = b.readAudit(); err != nil {
+		return nil, fmt.Errorf("read the audit log: %w", err)
+	}
 	if b.lockFile != nil {
 		b.journalApply = s.Journal.applyID()
 	}

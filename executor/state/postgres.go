@@ -43,8 +43,9 @@ var keepaliveSettings = `SELECT set_config('tcp_keepalives_idle', '15', false),
 	set_config('tcp_keepalives_count', '3', false)`
 
 // Postgres keeps state in a PostgreSQL database, one row per workspace in
-// nonstop_state, with the journal in nonstop_journal and the holder's lock info
-// in nonstop_locks; the tables are created on first use. The lock is a
+// nonstop_state, with the journal in nonstop_journal, the holder's lock info
+// in nonstop_locks, the audit log in nonstop_audit and the resumes given to the
+// running apply in nonstop_resumes; the tables are created on first use. The lock is a
 // session-level advisory lock held by one dedicated connection for as long as
 // the lock is held, so the server releases it when the holder's connection ends
 // — also when the holding process is killed.
@@ -240,6 +241,18 @@ var schema = []string{
 		apply_id  text NOT NULL,
 		seq       bigserial,
 		entry     jsonb NOT NULL,
+		PRIMARY KEY (workspace, apply_id, seq))`,
+	`CREATE TABLE IF NOT EXISTS nonstop_audit (
+		workspace text NOT NULL,
+		seq       bigserial,
+		entry     jsonb NOT NULL,
+		PRIMARY KEY (workspace, seq))`,
+	`CREATE TABLE IF NOT EXISTS nonstop_resumes (
+		workspace text NOT NULL,
+		apply_id  text NOT NULL,
+		seq       bigserial,
+		step_id   text NOT NULL,
+		given_at  timestamptz NOT NULL DEFAULT now(),
 		PRIMARY KEY (workspace, apply_id, seq))`,
 }
 

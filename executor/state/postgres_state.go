@@ -40,6 +40,9 @@ func (b *Postgres) Load(octx context.Context) (*State, error) {
 			return nil, b.timedOut(octx, ctx, b.lost(err))
 		}
 	}
+	if s.Audit, err = b.readAudit(ctx, conn); err != nil {
+		return nil, b.timedOut(octx, ctx, b.lost(err))
+	}
 	if b.lockID != "" {
 		b.journalApply = s.Journal.applyID()
 	}
@@ -153,6 +156,10 @@ func (b *Postgres) saveJournal(ctx context.Context, tx pgx.Tx, j *Journal, store
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM nonstop_journal WHERE workspace = $1`, b.workspace); err != nil {
 		return fmt.Errorf("drop journal: %w", err)
+	}
+	// Resumes belong to the apply they were given to: none outlives it.
+	if _, err := tx.Exec(ctx, `DELETE FROM nonstop_resumes WHERE workspace = $1`, b.workspace); err != nil {
+		return fmt.Errorf("drop resumes: %w", err)
 	}
 	if j == nil {
 		return nil

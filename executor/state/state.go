@@ -58,6 +58,11 @@ type State struct {
 	// next plans repeat the waits of its instances and check its tainted ones
 	// again, until an apply of the service completes.
 	Recovery map[string]*Recovery `json:"recovery,omitempty"`
+	// Audit lists, oldest first, the newest MaxAudit actions taken on the state
+	// outside an apply: force-unlock and resume (an apply's own record is its
+	// releases in History). Backends keep it apart from the rest of the state,
+	// appended without the lock (AppendAudit); Save does not write it.
+	Audit []AuditEntry `json:"audit,omitempty"`
 }
 
 // Recovery is what an interrupted apply left unproven for one service.
@@ -81,6 +86,23 @@ type Release struct {
 	// ResultInterrupted.
 	Result string `json:"result"`
 	Commit string `json:"commit,omitempty"`
+	// By is who ran the apply (Actor: NONSTOP_ACTOR, the CI's user, else
+	// user@host) and RunURL the CI run it ran in, when a CI says (RunURL).
+	By     string `json:"by,omitempty"`
+	RunURL string `json:"run_url,omitempty"`
+	// PlanHash is the hex SHA-256 of the applied plan's JSON: the "sha256" that
+	// plan -out records in a plan file, so a release names the plan reviewed.
+	PlanHash string `json:"plan_hash,omitempty"`
+	// FailedStep is the step of the service that failed and Error why (first
+	// line, sensitive values redacted).
+	FailedStep string `json:"failed_step,omitempty"`
+	Error      string `json:"error,omitempty"`
+	// OnFailure is the on_failure policy that ran after the failure ("rollback"
+	// or "pause"); RollbackSucceeded, set when a rollback ran, says whether it
+	// brought every instance back, and RollbackError why not.
+	OnFailure         string `json:"on_failure,omitempty"`
+	RollbackSucceeded *bool  `json:"rollback_succeeded,omitempty"`
+	RollbackError     string `json:"rollback_error,omitempty"`
 	// Timeline is the release's story as the apply recorded it (executor.Timeline
 	// as JSON: steps, traffic read back per pool, gates, rollbacks), for
 	// `nonstop history -report`. Only the newest releases keep one.
@@ -193,6 +215,7 @@ func prepareSave(s *State, stored *State) (*State, error) {
 		next.Deployed = map[string]map[string]string{}
 	}
 	next.Journal = s.Journal.header()
+	next.Audit = nil // kept apart, appended with AppendAudit
 	return &next, nil
 }
 
