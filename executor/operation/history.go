@@ -1,15 +1,19 @@
 package operation
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nonstop-release/nonstop/executor"
 	"github.com/nonstop-release/nonstop/executor/state"
+	"github.com/nonstop-release/nonstop/internal/redact"
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
 )
@@ -41,6 +45,7 @@ func plannedReleases(cfg *lang.Config, p *planner.Plan, applyID string, started 
 		}
 	}
 	out := make([]state.Release, 0, len(order))
+	by, runURL, planHash := state.Actor(nil), state.RunURL(nil), PlanHash(p)
 	for _, svc := range order {
 		to := ""
 		if s := cfg.Services[svc]; s != nil {
@@ -51,7 +56,8 @@ func plannedReleases(cfg *lang.Config, p *planner.Plan, applyID string, started 
 			fromText = to // a repair: the version does not change
 		}
 		out = append(out, state.Release{ID: applyID + "/" + svc, Service: svc, From: fromText, To: to,
-			Started: started, Result: state.ResultInterrupted, Commit: commit})
+			Started: started, Result: state.ResultInterrupted, Commit: commit,
+			By: by, RunURL: runURL, PlanHash: planHash})
 	}
 	// The executor keeps the apply's timeline; recordResult stores it.
 	executor.WatchTimeline(p, cfg, applyID)
@@ -121,6 +127,7 @@ func recordResult(st *state.State, cfg *lang.Config, res *executor.Result, runEr
 	for _, r := range releases {
 		ids[r.ID] = true
 	}
+	red := redact.New(cfg.SensitiveValues()...)
 	for i := range st.History {
 		r := &st.History[i]
 		if !ids[r.ID] {
@@ -135,11 +142,68 @@ func recordResult(st *state.State, cfg *lang.Config, res *executor.Result, runEr
 		default:
 			r.Result = state.ResultFailed
 		}
+		if res != nil {
+			recordFailure(r, res.Services[r.Service], red)
+		}
+		if r.Error == "" && runErr != nil && r.Result == state.ResultFailed {
+			r.Error = auditText(runErr.Error(), red)
+		}
 	}
 	if res != nil && runErr == nil && !res.Failed() && !interrupted {
 		st.ConfigHash, st.Commit, st.AppliedAt = cfg.Hash, commit, now
 	}
 	recordTimelines(st, releases)
+}
+
+// recordFailure copies into r what went wrong for its service: the failed step
+// and its error, the on_failure policy that ran and whether its rollback
+// succeeded. Errors are redacted with red and cut to one line.
+func recordFailure(r *state.Release, sr *executor.ServiceResult, red *redact.Redactor) {
+	if sr == nil || sr.FailedStep == "" {
+		return
+	}
+	r.FailedStep, r.Error, r.OnFailure = sr.FailedStep, auditText(sr.Error, red), sr.Policy
+	if sr.Policy == executor.PolicyRollback {
+		ok := sr.Outcome == executor.OutcomeRolledBack
+		r.RollbackSucceeded = &ok
+		r.RollbackError = auditText(sr.RollbackError, red)
+		if !ok && r.RollbackError == "" && len(sr.NotRestored) > 0 {
+			r.RollbackError = auditText("not restored: "+strings.Join(sr.NotRestored, "; "), red)
+		}
+	}
+}
+
+// maxAuditText bounds an error kept in the history.
+const maxAuditText = 500
+
+// auditText is s as the history keeps it: sensitive values redacted, the first
+// line, at most maxAuditText bytes.
+func auditText(s string, red *redact.Redactor) string {
+	s = strings.TrimSpace(red.String(s))
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > maxAuditText {
+		n := maxAuditText
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// PlanHash is the hex SHA-256 of p's JSON: for a plan read from a file, the
+// "sha256" that plan -out recorded in it, so that the history names the plan
+// that was reviewed.
+func PlanHash(p *planner.Plan) string {
+	if p == nil {
+		return ""
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // releaseResult maps a service's outcome to the result recorded in history.
