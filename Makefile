@@ -4,7 +4,7 @@ GO       ?= go
 BIN      ?= bin/nonstop
 EXAMPLES := $(sort $(dir $(wildcard examples/*/*.ns.hcl)))
 
-.PHONY: all build test fmt vet demo clean
+.PHONY: all build test fmt vet demo bench clean
 
 all: build
 
@@ -27,14 +27,24 @@ fmt: build
 vet:
 	$(GO) vet ./...
 
-## demo: the 60-second quickstart. Starts Polaris, nginx, HAProxy (active checks) and
-## 4 demo-service instances (3 s start-up delay, 1 s warm-up) on free loopback ports,
-## runs `nonstop inspect` and `nonstop plan` on examples/demo, applies two rolling
-## releases 1.0.0 → 1.1.0 → 1.2.0 while clients call the service through nginx,
-## HAProxy and the registry, prints their counters, the members each path routed to
-## and each apply's time against the physical minimum, and stops everything.
+## demo: the quickstart, about two minutes. Installs nginx and HAProxy when missing
+## (as root; otherwise prints the command), builds Polaris when missing, starts
+## Polaris, nginx, HAProxy and 4 slow-starting demo-service instances on free
+## loopback ports and applies four releases of examples/demo under load through
+## nginx, HAProxy and the registry: rolling, blue-green and back, canary with a beta
+## route and an analysis gate, and a bad version rolled back. Ctrl-C stops it all.
+## `make demo EXAMPLE=rolling` (blue-green, canary, patent-ab) runs examples/NAME.
 demo: build
-	$(GO) run ./cmd/nonstop-demo -nonstop $(BIN)
+	$(GO) build -o bin/nonstop-demo ./cmd/nonstop-demo
+	bin/nonstop-demo -nonstop $(BIN) $(if $(EXAMPLE),-example $(EXAMPLE))
+
+## bench: the same release of the same four instances under the same load, five
+## ways side by side (naive restart, serial Ansible playbook, nonstop rolling,
+## blue_green, canary); prints a Markdown table and writes bin/bench.json.
+## BENCHFLAGS passes flags, e.g. BENCHFLAGS="-rate 300".
+bench: build
+	$(GO) build -o bin/nonstop-bench ./bench
+	bin/nonstop-bench -nonstop $(BIN) $(BENCHFLAGS)
 
 clean:
 	rm -rf bin

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -334,8 +335,15 @@ func servedBy(h http.Header) string {
 	return h.Get("X-Served-By")
 }
 
-// trimURL drops the query from an error text so that failures group by cause.
-func trimURL(s string) string { return strings.ReplaceAll(s, WorkPath, "/work") }
+// localAddr is the client's own address in a transport error ("read tcp
+// 127.0.0.1:50440->127.0.0.1:8080: ..."), different for every connection.
+var localAddr = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+->`)
+
+// trimURL drops the query and the client's own address from an error text so
+// that failures group by cause.
+func trimURL(s string) string {
+	return localAddr.ReplaceAllString(strings.ReplaceAll(s, WorkPath, "/work"), "")
+}
 
 // Totals returns how many requests succeeded and failed so far, cheaply.
 func (p *Path) Totals() (ok, failed int64) { return p.ok.Load(), p.failed.Load() }
