@@ -1,8 +1,10 @@
 package command
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nonstop-release/nonstop/executor/state"
 )
@@ -21,6 +23,9 @@ Usage: nonstop force-unlock [options] LOCK_ID [DIR]
   ended; a running apply checks its lock before every step and twice a
   second, so it stops within about half a second, before its next write to a
   live system, and writes no state. A wrong LOCK_ID is refused.
+
+  A lock removed is recorded in the state's audit log: who removed it, when,
+  and who held it for what (history and state show list it).
 
 Exit codes:
   0  the lock was removed
@@ -70,13 +75,39 @@ func runForceUnlock(m *Meta, args []string) int {
 			return 1
 		}
 	}
-	if err := b.ForceUnlock(id); err != nil {
+	entry, err := forceUnlockEntry(b, id)
+	if err == nil {
+		err = b.ForceUnlock(id)
+	}
+	if err != nil {
 		fmt.Fprintf(m.Stderr, "Error: failed to unlock the state: %v\n", err)
 		return 1
 	}
+	m.audit(b, entry)
 	fmt.Fprintln(m.Stdout, m.colorize("\x1b[1;32m", "nonstop state has been successfully unlocked!")+`
 
 The state has been unlocked, and nonstop commands should now be able to
 obtain a new lock on it.`)
 	return 0
+}
+
+// forceUnlockEntry is the audit entry of breaking lock id of b: the holder as
+// recorded in its lock info, and the apply whose journal the state holds. A
+// backend that cannot say who holds the lock cannot break it either: its error
+// is returned. A state that cannot be read leaves the apply out.
+func forceUnlockEntry(b state.Backend, id string) (state.AuditEntry, error) {
+	e := state.AuditEntry{Action: state.AuditForceUnlock, LockID: id}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // the backend bounds each call
+	defer cancel()
+	li, err := state.ReadLockInfo(ctx, b)
+	if err != nil {
+		return e, err
+	}
+	if li != nil && li.ID == id {
+		e.Holder = li
+	}
+	if st, err := b.Load(ctx); err == nil && st.Journal != nil {
+		e.ApplyID = st.Journal.ApplyID
+	}
+	return e, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/executor/state"
@@ -28,12 +29,16 @@ Usage: nonstop resume [options] [DIR] STEP_ID
   so a step it has not reached yet is accepted with a warning: if it is a
   pause of the plan, the pause then ends at once.
 
-  The running apply watches a resume file, and continues within a second of
-  STEP_ID being appended to it. With the local state backend the file is
-  "resume" in the state directory (.nonstop/resume by default); with other
-  backends it is .nonstop/resume in the configuration directory, so run
-  resume on the machine that runs the apply. Each apply clears the file when
-  it starts: a resume is never carried over to a later apply.
+  With the postgres state backend the resume is recorded in the state
+  database for the apply in progress, which polls it twice a second: run
+  resume from any machine with the same configuration (and credentials). With
+  the local state backend the running apply watches the file "resume" in the
+  state directory (.nonstop/resume by default), so run resume on the machine
+  that runs the apply. Either way the apply continues within a second, and a
+  resume is never carried over to a later apply.
+
+  Each resume is recorded in the state's audit log (who, when, which step of
+  which apply), which history and state show list.
 
 Exit codes:
   0  the resume was recorded for the apply to pick up
@@ -98,14 +103,42 @@ func runResume(m *Meta, args []string) int {
 		fmt.Fprintf(m.Stderr, "Error: %s\n", check.refuse)
 		return 1
 	}
-	path := operation.ResumePath(b, dir)
-	if err := appendLine(path, step); err != nil {
+	where, err := recordResume(b, dir, st.Journal.ApplyID, step)
+	if err != nil {
 		fmt.Fprintf(m.Stderr, "Error: cannot record the resume: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(m.Stdout, "Resume of step %s recorded in %s.\n", step, path)
+	fmt.Fprintf(m.Stdout, "Resume of step %s recorded in %s.\n", step, where)
 	fmt.Fprintln(m.Stdout, check.note)
+	m.audit(b, state.AuditEntry{Action: state.AuditResume, ApplyID: st.Journal.ApplyID, Step: step})
 	return 0
+}
+
+// recordResume gives the resume of step to apply applyID: in the state
+// backend when it carries resumes (postgres), else in the resume file the
+// apply watches. It returns where it was recorded, for people.
+func recordResume(b state.Backend, dir, applyID, step string) (string, error) {
+	if r, ok := b.(state.Resumer); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // the backend bounds each statement
+		defer cancel()
+		if err := r.AddResume(ctx, applyID, step); err != nil {
+			return "", err
+		}
+		return operation.ResumeWhere(b, dir) + " for apply " + applyID, nil
+	}
+	path := operation.ResumePath(b, dir)
+	return path, appendLine(path, step)
+}
+
+// audit appends e, with who runs nonstop and the CI run, to the audit log of
+// b; a failure is a warning, the action itself is done.
+func (m *Meta) audit(b state.Backend, e state.AuditEntry) {
+	e.Who, e.RunURL = state.Actor(m.Getenv), state.RunURL(m.Getenv)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := state.AppendAudit(ctx, b, e); err != nil {
+		fmt.Fprintf(m.Stderr, "Warning: the %s was done but could not be recorded in the state's audit log: %v\n", e.Action, err)
+	}
 }
 
 // stepIDService returns the service of a plan step id, "order-service" of

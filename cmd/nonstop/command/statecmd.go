@@ -19,11 +19,14 @@ Usage: nonstop state show [options] [DIR]
   Prints what nonstop remembers for the configuration in DIR (default: the
   current directory), read from the state backend of its nonstop block: the
   configuration hash and git commit last applied and when, the version
-  nonstop last deployed to each instance, the last releases, and the journal
-  of an apply that is running or was interrupted. It takes no lock and
-  contacts no provider. A postgres state database that does not answer fails
-  it after the DSN's connect_timeout (default 10s) or statement_timeout
-  (default 30s).
+  nonstop last deployed to each instance, the last releases, the last
+  force-unlocks and resumes, and the journal of an apply that is running or
+  was interrupted. It takes no lock and contacts no provider. A postgres
+  state database that does not answer fails it after the DSN's
+  connect_timeout (default 10s) or statement_timeout (default 30s).
+
+  -json prints the state as the backend keeps it, with its audit log and a
+  format_version.
 
 Exit codes:
   0  the state was printed (an empty state included)
@@ -43,7 +46,7 @@ const lastReleases = 5
 
 func runState(m *Meta, args []string) int {
 	fs := m.FlagSet("state show", stateHelp)
-	jsonOut := fs.Bool("json", false, "print the whole state as JSON")
+	jsonOut := fs.Bool("json", false, "print the whole state as JSON, with format_version and the audit log")
 	var vars VarFlags
 	vars.Register(fs)
 	if len(args) == 0 || args[0] != "show" {
@@ -72,7 +75,7 @@ func runState(m *Meta, args []string) int {
 		return 1
 	}
 	if *jsonOut {
-		if err := m.PrintJSON(st); err != nil {
+		if err := m.PrintJSON(stateJSON{FormatVersion: jsonFormatVersion, State: st}); err != nil {
 			fmt.Fprintf(m.Stderr, "Error: cannot write the state: %v\n", err)
 			return 1
 		}
@@ -80,6 +83,14 @@ func runState(m *Meta, args []string) int {
 	}
 	writeState(m.Stdout, st)
 	return 0
+}
+
+// stateJSON is the document state show -json prints: the state as the
+// backend keeps it (its own format "version" included), its audit log, and
+// the format_version of the document.
+type stateJSON struct {
+	FormatVersion string `json:"format_version"`
+	*state.State
 }
 
 // loadState loads the configuration in dir and reads the state from its backend,
@@ -141,6 +152,10 @@ func writeState(w io.Writer, st *state.State) {
 		fmt.Fprintln(w, "  (none)")
 	} else {
 		writeHistory(w, newestFirst(st.History, "", lastReleases), "  ")
+	}
+	if audit := auditOf(st.Audit, nil, "", lastReleases); len(audit) > 0 {
+		fmt.Fprintln(w, "\nLast actions on the state (force-unlock, resume):")
+		writeAudit(w, audit, "  ")
 	}
 
 	fmt.Fprintln(w)
