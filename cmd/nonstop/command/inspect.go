@@ -41,7 +41,7 @@ var inspectCommand = &Command{
 
 func runInspect(m *Meta, args []string) int {
 	fs := m.FlagSet("inspect", inspectHelp)
-	jsonOut := fs.Bool("json", false, "print the live state as JSON: {services: [{name, instances, balancers, routes}]}")
+	jsonOut := fs.Bool("json", false, "print the live state as JSON: {format_version, services: [{name, instances, balancers, routes}]}")
 	var vars VarFlags
 	vars.Register(fs)
 	var lf liveFlags
@@ -74,7 +74,8 @@ func runInspect(m *Meta, args []string) int {
 
 // inspectView is the output of inspect, the shape of its -json.
 type inspectView struct {
-	Services []inspectService `json:"services"`
+	FormatVersion string           `json:"format_version"`
+	Services      []inspectService `json:"services"`
 }
 
 // inspectService is the live state of one declared service.
@@ -127,7 +128,7 @@ type inspectRoute struct {
 // newInspectView arranges the live state of the named services in configuration
 // order: instances by group, balancers and routes by balancer block.
 func newInspectView(cfg *lang.Config, live *planner.Live, names []string) inspectView {
-	view := inspectView{Services: []inspectService{}}
+	view := inspectView{FormatVersion: jsonFormatVersion, Services: []inspectService{}}
 	for _, name := range names {
 		svc := cfg.Services[name]
 		ls := live.Services[name]

@@ -52,7 +52,7 @@ func TestInspectRealFleet(t *testing.T) {
 	}
 	byAddress(nginxMembers)
 	byAddress(haproxyMembers)
-	want := inspectView{Services: []inspectService{{
+	want := inspectView{FormatVersion: "1.0", Services: []inspectService{{
 		Name: f.service,
 		Instances: []inspectInstance{
 			// The provider reads an isolated instance's metadata through Polaris'

@@ -56,8 +56,12 @@ func TestLiveCommandUsageErrors(t *testing.T) {
 			if res.code != 1 || !strings.Contains(res.stderr, tc.want) {
 				t.Errorf("want exit 1 and %q on stderr, got\n%s", tc.want, res)
 			}
-			if res.stdout != "" {
+			switch {
+			case !wantsJSON(tc.args[1:]) && res.stdout != "":
 				t.Errorf("stdout is not empty:\n%s", res.stdout)
+			case wantsJSON(tc.args[1:]):
+				// With -json the error is on stdout too, as JSON lines.
+				checkJSONErrorLines(t, res.stdout, tc.want)
 			}
 		})
 	}
@@ -85,7 +89,7 @@ func TestInspectView(t *testing.T) {
 			Match: providers.RouteMatch{Header: map[string]string{"X-Beta": "1"}}, Members: []string{"127.0.0.1:1"}}}},
 	}}}
 	no, yes, one := false, true, 1.0
-	want := inspectView{Services: []inspectService{{
+	want := inspectView{FormatVersion: "1.0", Services: []inspectService{{
 		Name: "svc",
 		Instances: []inspectInstance{
 			{Address: "127.0.0.1:1", Group: "a", Registered: true, Enabled: &no, Weight: &one, Healthy: &yes},

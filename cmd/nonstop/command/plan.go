@@ -7,6 +7,7 @@ import (
 
 	"github.com/nonstop-release/nonstop/cmd/nonstop/views"
 	"github.com/nonstop-release/nonstop/executor/operation"
+	"github.com/nonstop-release/nonstop/lang/diags"
 	"github.com/nonstop-release/nonstop/planner"
 )
 
@@ -46,6 +47,10 @@ Usage: nonstop plan [options] [DIR]
   fails prints its errors in markdown too (and exits 1), so the pull request
   shows them.
 
+  There is no -refresh=false: live state is the only input of a plan besides
+  the configuration (nonstop keeps no copy of it to plan from), so plan
+  refuses it and says so.
+
   Plan looks at the state lock first: while an apply runs, live state is a
   release half done. plan then says which apply (who, since when, which
   release, which step) and exits 3 at once, or with -lock-timeout waits up to
@@ -59,6 +64,14 @@ Exit codes:
   3  an apply is in progress (and did not finish within -lock-timeout): no
      plan was made
 `
+
+// refreshFalse is plan's answer to -refresh=false.
+var refreshFalse = diags.Sourceless(diags.Error, "-refresh=false is not supported",
+	"Terraform can plan from the state it stored, without reading the real resources; nonstop stores no copy of "+
+		"live state to plan from. What the registry and the load balancers report now (versions, weights, members, "+
+		"routes) is, with the configuration, the only input of a plan, and a plan made without reading it could "+
+		"deploy to an instance that takes traffic. Drop -refresh=false; to read less, limit the plan with "+
+		"-target service.NAME.")
 
 // markdownPartSeparator separates the parts of a markdown plan split to fit PR comments.
 const markdownPartSeparator = "<!-- nonstop:part -->"
@@ -76,6 +89,7 @@ func runPlan(m *Meta, args []string) int {
 	format := fs.String("format", "", "output `format`: human (default), json or markdown")
 	out := fs.String("out", "", "save the plan, sealed, to `FILE` for apply and show")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+	refresh := fs.Bool("refresh", true, "accepted for Terraform's sake, but -refresh=false is refused: live state is the only input of a plan besides the configuration")
 	baseRef := fs.String("base", "", "pull-request mode: report the configuration change from the git `REF` (e.g. origin/main) and the drift repaired apart from the plan")
 	var vars VarFlags
 	vars.Register(fs)
@@ -88,6 +102,16 @@ func runPlan(m *Meta, args []string) int {
 	}
 	fmtName, ok := m.outputFormat(*format, *jsonOut, "human", "json", "markdown")
 	if !ok {
+		return 1
+	}
+	if !*refresh {
+		ds := diags.Diagnostics{refreshFalse}
+		m.ShowDiagnostics(ds, nil)
+		dir := "."
+		if fs.NArg() > 0 {
+			dir = fs.Arg(0)
+		}
+		m.planFailed(fmtName, reportWhere{dir: dir, workspace: "default"}, ds, nil)
 		return 1
 	}
 	cfg, dir, ds, ok := m.loadLiveConfig(fs, vars, &lf)

@@ -94,3 +94,28 @@ func hasLineWith(out string, parts ...string) bool {
 	}
 	return false
 }
+
+// TestPlanRefreshFalse: -refresh=false is refused, saying why, in every format
+// (the markdown a pull request shows, the JSON document); -refresh alone, or
+// true, is accepted, as Terraform's default.
+func TestPlanRefreshFalse(t *testing.T) {
+	dir := fakeFleet(t)
+	human := run(t, quiet, "", "plan", "-refresh=false", dir)
+	if human.code != 1 || !strings.Contains(human.stderr, "-refresh=false is not supported") ||
+		!strings.Contains(human.stderr, "nonstop stores no copy of live state") || human.stdout != "" {
+		t.Errorf("plan -refresh=false: %s", human)
+	}
+	md := run(t, quiet, "", "plan", "-format", "markdown", "-refresh=false", dir)
+	if md.code != 1 || !strings.Contains(md.stdout, "<!-- nonstop:plan") || !strings.Contains(md.stdout, "-refresh=false is not supported") {
+		t.Errorf("plan -format markdown -refresh=false: %s", md)
+	}
+	js := run(t, quiet, "", "plan", "-json", "-refresh=false", dir)
+	if js.code != 1 || !strings.Contains(js.stdout, `"format_version": "1.0"`) || !strings.Contains(js.stdout, "-refresh=false is not supported") {
+		t.Errorf("plan -json -refresh=false: %s", js)
+	}
+	for _, flag := range []string{"-refresh", "-refresh=true"} {
+		if res := run(t, quiet, "", "plan", flag, dir); res.code != 0 {
+			t.Errorf("plan %s: %s", flag, res)
+		}
+	}
+}

@@ -41,7 +41,7 @@ var validateCommand = &Command{
 
 func runValidate(m *Meta, args []string) int {
 	fs := m.FlagSet("validate", validateHelp)
-	jsonOut := fs.Bool("json", false, "print the result as JSON on stdout: {valid, error_count, warning_count, diagnostics}")
+	jsonOut := fs.Bool("json", false, "print the result as JSON on stdout: {format_version, valid, error_count, warning_count, diagnostics}")
 	summary := fs.Bool("summary", false, "after a successful validation, print each service's version, strategy, groups and balancers")
 	vars := VarFlags{UnsetUnknown: true}
 	vars.Register(fs)
@@ -65,7 +65,7 @@ func runValidate(m *Meta, args []string) int {
 	}
 
 	if *jsonOut {
-		if err := m.PrintJSON(diags.JSON(ds)); err != nil {
+		if err := m.PrintJSON(validateJSON{FormatVersion: jsonFormatVersion, JSONReport: diags.JSON(ds)}); err != nil {
 			fmt.Fprintf(m.Stderr, "Error: cannot write the result: %v\n", err)
 			return 1
 		}
@@ -87,6 +87,12 @@ func runValidate(m *Meta, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// validateJSON is the document validate -json prints.
+type validateJSON struct {
+	FormatVersion string `json:"format_version"`
+	diags.JSONReport
 }
 
 // logConfig traces what was loaded: providers with their attributes and services

@@ -27,17 +27,18 @@ var versionCommand = &Command{
 
 // versionInfo is the output of nonstop version -json.
 type versionInfo struct {
-	Version    string `json:"nonstop_version"`
-	GoVersion  string `json:"go_version"`
-	Platform   string `json:"platform"`
-	Commit     string `json:"commit,omitempty"`
-	CommitTime string `json:"commit_time,omitempty"`
-	Modified   bool   `json:"modified,omitempty"`
+	FormatVersion string `json:"format_version"`
+	Version       string `json:"nonstop_version"`
+	GoVersion     string `json:"go_version"`
+	Platform      string `json:"platform"`
+	Commit        string `json:"commit,omitempty"`
+	CommitTime    string `json:"commit_time,omitempty"`
+	Modified      bool   `json:"modified,omitempty"`
 }
 
 // buildVersion gathers the version of this binary.
 func buildVersion() versionInfo {
-	v := versionInfo{Version: lang.Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "_" + runtime.GOARCH}
+	v := versionInfo{FormatVersion: jsonFormatVersion, Version: lang.Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "_" + runtime.GOARCH}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -55,7 +56,7 @@ func buildVersion() versionInfo {
 
 func runVersion(m *Meta, args []string) int {
 	fs := m.FlagSet("version", versionHelp)
-	jsonOut := fs.Bool("json", false, "print the version as JSON: {nonstop_version, go_version, platform, commit, ...}")
+	jsonOut := fs.Bool("json", false, "print the version as JSON: {format_version, nonstop_version, go_version, platform, commit, ...}")
 	if code, done := m.Parse(fs, args); done {
 		return code
 	}
