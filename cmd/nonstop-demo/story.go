@@ -453,7 +453,34 @@ func (s *story) run(p phase) (demo.Result, error) {
 	res.Outcome, res.From, res.To = outcome, from, p.to
 	say("wall time %s; physical minimum %s = %s; wall ÷ minimum %.2f",
 		wall.Round(10*time.Millisecond), floor, floor.Total().Round(10*time.Millisecond), floor.Ratio(wall))
+	if p.failing {
+		s.explainRollback(from, started)
+	}
 	return res, nil
+}
+
+// explainRollback says when the rollback redeployed a group's instances one
+// after the other: the minimum counts one confirm per group.
+func (s *story) explainRollback(from string, started time.Time) {
+	for _, g := range s.stack.Opts.Groups {
+		var starts []time.Time
+		for _, a := range s.stack.Groups[g.Name] {
+			for _, d := range s.stack.Fleet.DeployStarts(a) {
+				if d.Version == from && d.At.After(started) {
+					starts = append(starts, d.At)
+				}
+			}
+		}
+		if len(starts) < 2 {
+			continue
+		}
+		slices.SortFunc(starts, time.Time.Compare)
+		if gap := starts[len(starts)-1].Sub(starts[0]); gap > time.Second {
+			say("(the rollback redeployed group %s's %d instances one after the other, the last %.1fs after the first;",
+				g.Name, len(starts), gap.Seconds())
+			say(" the minimum counts them in parallel, as the release deployed them)")
+		}
+	}
 }
 
 // standbyGroup returns the group none of whose instances HAProxy serves.
