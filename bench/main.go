@@ -321,6 +321,7 @@ func (b *bench) measure(m method, from, to string) (demo.Result, error) {
 		return demo.Result{}, b.ctx.Err()
 	}
 	sampler := demo.StartSampler(100*time.Millisecond, b.stack.ServingSources()...)
+	load1 := loadAverage()
 	started := time.Now()
 	log, runErr := m.run(b, to)
 	wall := time.Since(started)
@@ -367,6 +368,10 @@ func (b *bench) measure(m method, from, to string) (demo.Result, error) {
 	idle := b.load.Window(started.Add(-b.o.idle), started)
 	res := demo.NewResult(m.name, counts, idle, wall, floor)
 	res.Tool, res.From, res.To, res.Outcome = tool, from, to, "success"
+	res.Note = fmt.Sprintf("load average %.2f at its start (%d CPUs)", load1, runtime.NumCPU())
+	if load1 > 2*float64(runtime.NumCPU()) {
+		res.Note += ": the machine was saturated by other processes"
+	}
 	for _, c := range counts {
 		say("%s", strings.ReplaceAll(c.String(), "\n", "\n    "))
 	}
@@ -602,6 +607,11 @@ func targets(results []demo.Result) []string {
 	}
 	lines = append(lines, fmt.Sprintf("nonstop, all rows:   %s %d failed of %d requests (target: 0 of ≥ 100,000)",
 		mark(failed == 0 && total >= 100000), failed, total))
+	for _, r := range results {
+		if strings.HasSuffix(r.Note, "saturated by other processes") {
+			lines = append(lines, fmt.Sprintf("NOTE %s: %s — its latency, and failures such as nginx resetting connections (one worker, 256 connections), may come from them; run again on a quieter machine", r.Name, r.Note))
+		}
+	}
 	return lines
 }
 
@@ -640,6 +650,17 @@ func (b *bench) report(results []demo.Result, probe []probeResult, table string,
 		Markdown:   table,
 		StartedUTC: time.Now().UTC().Format(time.RFC3339),
 	}
+}
+
+// loadAverage is the 1-minute load average, 0 when unknown.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	fmt.Sscan(string(b), &l)
+	return l
 }
 
 // machine describes where the bench ran.
