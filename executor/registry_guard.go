@@ -33,7 +33,7 @@ type registryGuards struct {
 	// write returns, and by release: an enable never races a guard's disable.
 	writing sync.Mutex
 	mu      sync.Mutex
-	byName map[string]*serviceGuard // by service
+	byName  map[string]*serviceGuard // by service
 	// caught holds, by "service|address", when a guard last disabled an instance:
 	// registry consumers may have picked it up, so a redeploy must wait for
 	// propagation.

@@ -209,13 +209,12 @@ func (x *op) execute(ctx context.Context, r *Result, b state.Backend, st *state.
 		r.Err = fmt.Errorf("cannot start the apply journal: %w", err)
 		return
 	}
-	resume := ResumePath(b, x.dir)
-	if err := clearResumeFile(resume); err != nil {
-		log.Warn("cannot clear the resume file", "path", resume, "error", err)
-	}
-	log.Info("apply started", "id", applyID, "steps", len(p.Steps), "resume_file", resume)
+	log.Info("apply started", "id", applyID, "steps", len(p.Steps), "resumes", ResumeWhere(b, x.dir))
 
+	// Resumes come from the state backend (postgres: from any machine) or the
+	// resume file of a local state.
 	watchCtx, stopWatch := context.WithCancel(ctx)
+	resumes := WatchResumes(watchCtx, b, x.dir, applyID, 500*time.Millisecond, log)
 	// The steps stop as soon as the lock is found lost: before the next step,
 	// and a step in flight through runCtx.
 	runCtx, fence := startFence(ctx, b)
@@ -227,7 +226,7 @@ func (x *op) execute(ctx context.Context, r *Result, b state.Backend, st *state.
 		Logger:         x.log.Named("executor"),
 		Parallelism:    x.o.Parallelism,
 		PerHostDeploys: x.o.PerHostDeploys,
-		Resume:         executor.WatchResumeFile(watchCtx, resume, 500*time.Millisecond),
+		Resume:         resumes,
 		Fence:          fence.check,
 	}
 	res, runErr := runner.Apply(runCtx, p)

@@ -150,12 +150,12 @@ func TestBinaryApplyPostgresLock(t *testing.T) {
 	if hist.code != 0 {
 		t.Fatalf("history: exit code %d\n%s", hist.code, hist)
 	}
-	var releases []state.Release
-	if err := json.Unmarshal([]byte(hist.stdout), &releases); err != nil {
+	var history historyJSON
+	if err := json.Unmarshal([]byte(hist.stdout), &history); err != nil {
 		t.Fatalf("history -json: %v\n%s", err, hist.stdout)
 	}
 	var results []string
-	for _, r := range releases {
+	for _, r := range history.Releases {
 		results = append(results, r.Service+" "+r.Result)
 	}
 	// Newest first: the converging apply, then the killed one.
