@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
+
 	"github.com/nonstop-release/nonstop/internal/testfleet"
 	"github.com/nonstop-release/nonstop/providers"
 )
@@ -104,5 +107,41 @@ func TestHAProxyHealthFollowsChecks(t *testing.T) {
 	}
 	if !m.Serving() {
 		t.Errorf("healed ready member is not serving: %+v", m)
+	}
+}
+
+// TestPutRouteWaitsForRouteBackendChecks routes to a member whose checks in the
+// route's own backend still fail (it just restarted): PutRoute changes the map
+// only once HAProxy has it UP there, so matching requests never get 503 <NOSRV>.
+func TestPutRouteWaitsForRouteBackendChecks(t *testing.T) {
+	srv := startHealthServer(t)
+	other := startHealthServer(t)
+	srv.sick.Store(true)
+	checks := testfleet.HAProxyChecks{Inter: 100 * time.Millisecond, Fall: 2, Rise: 3}
+	h := testfleet.StartHAProxy(t, testfleet.HAProxyConfig{
+		Backends: []testfleet.HAProxyBackend{
+			{Name: "web", Servers: []string{other.addr, srv.addr}},
+			{Name: "web__canary", Servers: []string{other.addr, srv.addr}},
+		},
+		Frontends: []testfleet.HAProxyFrontend{{Name: "fe", DefaultBackend: "web", Rules: routeRules}},
+		Checks:    checks,
+	})
+	p := newProvider(t, h.TCPURL(), map[string]cty.Value{"routes_map": cty.StringVal(h.RoutesMap)})
+	healed := time.Now().Add(700 * time.Millisecond)
+	go func() {
+		time.Sleep(time.Until(healed))
+		srv.sick.Store(false)
+	}()
+	route := providers.Route{Pool: "web", Name: "canary", Version: "2.0.0",
+		Match: providers.RouteMatch{Header: map[string]string{"X-Canary": "1"}}, Members: []string{srv.addr}}
+	if err := p.PutRoute(context.Background(), route); err != nil {
+		t.Fatal(err)
+	}
+	if time.Now().Before(healed) {
+		t.Error("PutRoute changed the map before the member's checks passed in the route backend")
+	}
+	got := testfleet.CountByBackend(t, h.URL("fe"), 6, http.Header{"X-Canary": {"1"}})
+	if diff := cmp.Diff(map[string]int{srv.addr: 6}, got); diff != "" {
+		t.Errorf("requests right after PutRoute (-want +got):\n%s", diff)
 	}
 }

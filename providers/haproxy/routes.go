@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/nonstop-release/nonstop/providers"
 )
@@ -258,9 +259,15 @@ func (h *HAProxy) PutRoute(ctx context.Context, r providers.Route) error {
 	for _, k := range keys {
 		writes = append(writes, "add map "+file+" "+k+" "+value)
 	}
-	// Members first, so the entries never point at a server outside the route;
-	// new entries before stale ones go, so matching requests never fall through.
-	if err := h.placeMembers(ctx, backend, srvs, r.Members); err != nil {
+	// Members first, and only once HAProxy's own checks have them UP (a server
+	// that leaves maint starts its checks over): the entries never point at a
+	// backend with no server to take the request (503 <NOSRV>). New entries before
+	// stale ones go, so matching requests never fall through; servers that left
+	// the route go to maint last.
+	if err := h.placeMembers(ctx, backend, srvs, r.Members, true); err != nil {
+		return err
+	}
+	if err := h.waitRouteUp(ctx, backend, r.Members); err != nil {
 		return err
 	}
 	for _, cmd := range append(writes, deletes...) {
@@ -268,12 +275,63 @@ func (h *HAProxy) PutRoute(ctx context.Context, r providers.Route) error {
 			return err
 		}
 	}
-	return nil
+	return h.placeMembers(ctx, backend, srvs, r.Members, false)
+}
+
+// routeUpBound bounds how long PutRoute waits for HAProxy's checks to have a
+// route's members UP in the route's backend.
+const routeUpBound = 30 * time.Second
+
+// waitRouteUp waits until HAProxy's checks have every member UP in backend, or,
+// once routeUpBound passed, at least one; with none UP it fails, naming each
+// member's state, and no request is routed there.
+func (h *HAProxy) waitRouteUp(ctx context.Context, backend string, members []string) error {
+	if len(members) == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(routeUpBound)
+	for {
+		srvs, err := h.servers(ctx, backend)
+		if err != nil {
+			return err
+		}
+		up, states := 0, make([]string, 0, len(members))
+		for _, s := range srvs {
+			if !slices.Contains(members, s.addr) && (s.fqdn == "" || !slices.Contains(members, s.fqdn)) {
+				continue
+			}
+			if memberHealth(s) == providers.HealthUp {
+				up++
+			} else {
+				states = append(states, s.addr+" down")
+			}
+		}
+		switch {
+		case up == len(members):
+			return nil
+		case !time.Now().Before(deadline) && up > 0:
+			h.logger.Warn("route backend: some members are not UP by HAProxy's checks; routing to those that are",
+				"backend", backend, "down", strings.Join(states, ", "))
+			return nil
+		case !time.Now().Before(deadline):
+			return h.errorf("backend %q: no route member is UP by HAProxy's checks within %s (%s); the route's map entries were not changed",
+				backend, routeUpBound, strings.Join(states, ", "))
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // placeMembers readies the route members in the route backend and puts the others
 // in maintenance, so the route reaches exactly its members.
-func (h *HAProxy) placeMembers(ctx context.Context, backend string, srvs []server, members []string) error {
+// With raise it only brings the route's members out of maint; without, it only
+// puts the servers that are not members in maint.
+func (h *HAProxy) placeMembers(ctx context.Context, backend string, srvs []server, members []string, raise bool) error {
 	for _, addr := range members {
 		if !slices.ContainsFunc(srvs, func(s server) bool { return s.addr == addr || s.fqdn == addr }) {
 			return h.errorf("backend %q has no server with address %s for the route", backend, addr)
@@ -284,9 +342,9 @@ func (h *HAProxy) placeMembers(ctx context.Context, backend string, srvs []serve
 		inMaint := s.admin&adminMaintMask != 0
 		var err error
 		switch {
-		case member && inMaint:
+		case raise && member && inMaint:
 			err = h.setServer(ctx, backend, s, "state", "state ready")
-		case !member && !inMaint:
+		case !raise && !member && !inMaint:
 			err = h.setServer(ctx, backend, s, "state", "state maint")
 		}
 		if err != nil {
