@@ -86,6 +86,9 @@ func (h *HAProxy) servers(ctx context.Context, backend string) ([]server, error)
 		return nil, h.errorf("%v", err)
 	}
 	out, err := h.api.do(ctx, "show servers state "+backend)
+	if err == nil && out == "" {
+		err = fmt.Errorf("runtime API %s closed the connection without answering %q", h.api, "show servers state "+backend)
+	}
 	if err != nil {
 		return nil, h.errorf("backend %q: %v", backend, err)
 	}
@@ -108,6 +111,9 @@ func (h *HAProxy) Pool(ctx context.Context, pool string) ([]providers.Member, er
 		return nil, err
 	}
 	out, err := h.api.do(ctx, "show stat "+pool+" 4 -1")
+	if err == nil && out == "" {
+		err = fmt.Errorf("runtime API %s closed the connection without answering %q", h.api, "show stat "+pool)
+	}
 	if err != nil {
 		return nil, h.errorf("backend %q: %v", pool, err)
 	}
