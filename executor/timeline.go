@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"os/user"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/nonstop-release/nonstop/internal/redact"
 	"github.com/nonstop-release/nonstop/lang"
+	"github.com/nonstop-release/nonstop/executor/state"
 	"github.com/nonstop-release/nonstop/planner"
 	"github.com/nonstop-release/nonstop/providers"
 )
@@ -771,22 +770,5 @@ func clipLine(s string) string {
 }
 
 // whoRuns names who runs the apply: the CI's user when a CI says, else
-// user@host.
-func whoRuns() string {
-	for _, k := range []string{"NONSTOP_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILDKITE_BUILD_CREATOR", "BUILD_USER_ID"} {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
-	}
-	name := os.Getenv("USER")
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	if host, err := os.Hostname(); err == nil && host != "" {
-		if name == "" {
-			return host
-		}
-		return name + "@" + host
-	}
-	return name
-}
+// user@host (state.Actor, which history records too).
+func whoRuns() string { return state.Actor(nil) }
