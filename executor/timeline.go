@@ -10,9 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/nonstop-release/nonstop/executor/state"
 	"github.com/nonstop-release/nonstop/internal/redact"
 	"github.com/nonstop-release/nonstop/lang"
-	"github.com/nonstop-release/nonstop/executor/state"
 	"github.com/nonstop-release/nonstop/planner"
 	"github.com/nonstop-release/nonstop/providers"
 )
