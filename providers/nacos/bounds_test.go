@@ -37,7 +37,7 @@ func TestUnresponsiveServer(t *testing.T) {
 		"disable": {func(n *Nacos) error {
 			return n.SetInstanceEnabled(context.Background(), providers.InstanceKey{ServiceKey: svc, Address: "10.0.0.1:8080"}, false)
 		}, time.Second, "within 1s"},
-		"read config": {func(n *Nacos) error { _, _, _, err := n.GetConfig(context.Background(), doc); return err }, time.Second, "within 1s"},
+		"read config":    {func(n *Nacos) error { _, _, _, err := n.GetConfig(context.Background(), doc); return err }, time.Second, "within 1s"},
 		"publish config": {func(n *Nacos) error { return n.PublishConfig(context.Background(), doc, "{}", "") }, time.Second, "within 1s"},
 		"publish config with cas": {func(n *Nacos) error {
 			return n.PublishConfig(context.Background(), doc, "{}", "d41d8cd98f00b204e9800998ecf8427e")
