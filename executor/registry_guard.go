@@ -146,10 +146,7 @@ func (g *registryGuards) watch(ctx context.Context, service string, sg *serviceG
 // disable turns off an instance that registered enabled before its gates passed.
 func (g *registryGuards) disable(ctx context.Context, r providers.Registry, key providers.ServiceKey, service string, in providers.Instance) {
 	x := g.x
-	ik := providers.InstanceKey{ServiceKey: key, Address: in.Address}
-	if ik.Cluster == "" {
-		ik.Cluster = in.Cluster
-	}
+	ik := instanceKey(key, in)
 	// Enabling may have begun since the list call: decide, and write, under
 	// g.writing, which release takes too.
 	g.writing.Lock()

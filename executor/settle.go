@@ -83,7 +83,11 @@ func (x *execution) settleRegistries(ctx context.Context) {
 				if !rewritten && time.Since(start) >= settleRewrite && err == nil {
 					rewritten = true
 					for _, w := range off {
-						ik := providers.InstanceKey{ServiceKey: key, Address: w.step.Args.Address}
+						in, ok := instanceAt(list, w.step.Args.Address)
+						if !ok {
+							in = providers.Instance{Address: w.step.Args.Address}
+						}
+						ik := instanceKey(key, in)
 						x.log.Info("registry still shows an old value; writing it again", "service", name, "address", ik.Address, "enabled", w.enabled)
 						_ = r.SetInstanceEnabled(ctx, ik, w.enabled)
 					}

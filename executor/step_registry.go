@@ -49,6 +49,16 @@ func (x *execution) registryOf(st *planner.Step) (providers.Registry, providers.
 	return r, key, nil
 }
 
+// instanceKey names a listed instance for a write: the service key, the
+// instance's address, and its own cluster when the key names none.
+func instanceKey(key providers.ServiceKey, in providers.Instance) providers.InstanceKey {
+	ik := providers.InstanceKey{ServiceKey: key, Address: in.Address}
+	if ik.Cluster == "" {
+		ik.Cluster = in.Cluster
+	}
+	return ik
+}
+
 // findInstance lists a service's instances and returns one by address.
 func findInstance(ctx context.Context, r providers.Registry, key providers.ServiceKey, address string) (providers.Instance, bool, error) {
 	list, err := r.Instances(ctx, key)
@@ -98,10 +108,7 @@ func (x *execution) setInstanceOnce(ctx context.Context, st *planner.Step) ([]wr
 	if !ok {
 		return nil, fmt.Errorf("%s is not registered as an instance of %s (group %s)", a.Address, key.Service, key.Group)
 	}
-	ik := providers.InstanceKey{ServiceKey: key, Address: a.Address}
-	if ik.Cluster == "" {
-		ik.Cluster = before.Cluster
-	}
+	ik := instanceKey(key, before)
 	w := write{address: a.Address, did: *st}
 	switch st.Kind {
 	case planner.RegistrySetEnabled:

@@ -112,22 +112,13 @@ func executable(path string) bool {
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
-// moduleRoot finds the directory of go.mod from the working directory up.
+// moduleRoot finds the nonstop module the demo runs in (fleet.ModuleRoot).
 func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
+	root, err := fleet.ModuleRoot()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("run the demo inside the nonstop repository: %w", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run the demo inside the nonstop repository (no go.mod above the working directory)")
-		}
-		dir = parent
-	}
+	return root, nil
 }
 
 // defaultBinary returns /usr/sbin/NAME, else NAME found in PATH.

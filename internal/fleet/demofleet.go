@@ -47,7 +47,7 @@ func NewDemoFleet(dir, nacos, service string) (*DemoFleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := moduleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return nil, err
 	}

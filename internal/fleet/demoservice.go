@@ -70,7 +70,7 @@ func DemoBinary() (string, error) {
 			demoBuildErr = err
 			return
 		}
-		root, err := moduleRoot()
+		root, err := ModuleRoot()
 		if err != nil {
 			demoBuildErr = err
 			return

@@ -173,7 +173,7 @@ func PolarisBinary() (string, error) {
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
-	root, err := moduleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return "", fmt.Errorf("polaris binary %s is missing and scripts/polaris.sh cannot be found: %v", bin, err)
 	}
@@ -190,9 +190,9 @@ func PolarisBinary() (string, error) {
 	return bin, nil
 }
 
-// moduleRoot finds the nonstop module root from `go env GOMOD`, falling back on
+// ModuleRoot finds the nonstop module root from `go env GOMOD`, falling back on
 // walking up from the working directory.
-func moduleRoot() (string, error) {
+func ModuleRoot() (string, error) {
 	if out, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
 		if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull {
 			return filepath.Dir(gomod), nil
