@@ -134,8 +134,11 @@ type Service struct {
 	Verify       *Verify
 	Analyses     map[string]*Analysis
 	Routes       []*Route
-	DependsOn    []string
-	OnFailure    string // "rollback" (default) or "pause"
+	// GatewayRoutes are the configuration documents the routes are published to
+	// for gateways that read them (gateway_routes blocks), in declaration order.
+	GatewayRoutes []*GatewayRoutes
+	DependsOn     []string
+	OnFailure     string // "rollback" (default) or "pause"
 
 	DeclRange hcl.Range
 

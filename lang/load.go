@@ -171,6 +171,8 @@ type loader struct {
 	dependsOn map[string][]serviceRef
 	// addrOwners maps each instance address to the group and service that claimed it.
 	addrOwners map[string]string
+	// gatewayDocs maps each gateway routes document to the block that claimed it.
+	gatewayDocs map[string]hcl.Range
 }
 
 // serviceRef is one depends_on element: the service named and where.

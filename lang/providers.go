@@ -24,6 +24,9 @@ type ProviderSchema struct {
 	// drained member (HAProxy's `shutdown sessions server`), which a balancer block
 	// with long_lived = true needs.
 	ClosesSessions bool
+	// StoresConfig marks a registry kind that also holds configuration documents
+	// (the Nacos configuration center), which a gateway_routes block needs.
+	StoresConfig bool
 }
 
 // AttrSchema describes one provider attribute. Default is used when the attribute

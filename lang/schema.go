@@ -49,6 +49,7 @@ var serviceSchema = &hcl.BodySchema{
 		{Type: "verify"},
 		{Type: "analysis", LabelNames: []string{"name"}},
 		{Type: "route", LabelNames: []string{"name"}},
+		{Type: "gateway_routes", LabelNames: []string{"name"}},
 	},
 }
 

@@ -75,6 +75,7 @@ func (l *loader) decodeService(name string, b *hcl.Block) *Service {
 	}
 	l.decodeRoutes(s, blocksOfType(content, "route"))
 	l.checkRoutes(s)
+	l.decodeGatewayRoutes(s, blocksOfType(content, "gateway_routes"))
 	if a := content.Attributes["depends_on"]; a != nil {
 		l.decodeDependsOn(s, a)
 	}

@@ -32,6 +32,8 @@ var schema = lang.ProviderSchema{
 		"timeout":         lang.DurationAttr("5s", 24*time.Hour),
 	},
 	Check: check,
+	// The Nacos configuration center holds gateway_routes documents.
+	StoresConfig: true,
 }
 
 // check checks the server addresses: at least one, each host:port.
