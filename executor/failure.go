@@ -86,24 +86,35 @@ func (x *execution) runRollback(ctx context.Context, sr *serviceRun, svc *lang.S
 		}
 		if err == nil {
 			numberRollback(sr.name, u.steps, &n)
+			err = x.checkUnitSafety(ctx, svc, u.steps)
+			if err != nil {
+				x.em.emit(Event{Level: LevelWarn, Type: EventStepProgress, Service: sr.name,
+					Message: fmt.Sprintf("%s: rollback of %s skipped: %v", sr.name, unitName(u), err)})
+			}
+		}
+		if err == nil {
 			err = x.runUnit(ctx, sr, u)
 		}
 		if err == nil {
 			continue
 		}
 		errs = append(errs, err)
-		what := "traffic back on the instances at the old version"
-		if u.address != "" {
-			what = u.address
-		}
 		x.mu.Lock()
-		sr.notRestored = append(sr.notRestored, fmt.Sprintf("%s (%v)", what, err))
+		sr.notRestored = append(sr.notRestored, fmt.Sprintf("%s (%v)", unitName(u), err))
 		x.mu.Unlock()
 		if aborts(err) || ctx.Err() != nil {
 			return errors.Join(errs...)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unitName says what a unit restores.
+func unitName(u rbUnit) string {
+	if u.address != "" {
+		return u.address
+	}
+	return "traffic back on the instances at the old version"
 }
 
 // runUnit runs one unit's steps in order. Consecutive balancer writes to the same

@@ -42,6 +42,8 @@ type releaseOptions struct {
 	command   string // HCL list expression; default writes the version file
 	timeout   string // deploy timeout
 	onFailure string
+	// minAvailable sets min_available when above zero.
+	minAvailable int
 }
 
 const writeVersion = `["sh", "-c", "echo deploying $1 $2 for $SERVICE; printf %s \"$2\" > \"versions/$3\"", "deploy", instance.address, version, tostring(instance.port)]`
@@ -93,6 +95,7 @@ service "order-service" {
     pool     = "order_backend"
   }
   strategy "rolling" { batch = 1 }
+  min_available = %d
   deploy {
     command = %s
     env     = { SERVICE = service.name }
@@ -109,7 +112,7 @@ service "order-service" {
   }
   on_failure = %q
 }
-`, strings.Join(groups, "\n  "), o.command, o.timeout, o.onFailure)
+`, strings.Join(groups, "\n  "), max(1, o.minAvailable), o.command, o.timeout, o.onFailure)
 	cfg, d := lang.LoadFiles(rl.dir, map[string][]byte{"main.ns.hcl": []byte(src)}, lang.LoadOptions{})
 	if d.HasErrors() {
 		t.Fatalf("loading the test configuration: %v", d)

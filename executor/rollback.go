@@ -57,12 +57,13 @@ func (x *execution) rollbackPlan(sr *serviceRun, svc *lang.Service, policy strin
 		}
 		restore = append(restore, o)
 	}
-	sort.SliceStable(restore, func(i, j int) bool { return restore[i].class() < restore[j].class() })
+	raisesFirst(restore)
 	var units []rbUnit
 	if len(restore) > 0 {
 		u := rbUnit{}
 		for _, w := range restore {
-			u.steps = append(u.steps, rbStep{step: w.undo})
+			isTraffic, serving := traffic(w.undo)
+			u.steps = append(u.steps, rbStep{step: w.undo, guard: isTraffic && !serving})
 		}
 		units = append(units, u)
 	}

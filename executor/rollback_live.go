@@ -68,7 +68,13 @@ func (x *execution) liveRedeploySteps(ctx context.Context, sr *serviceRun, dep p
 		st.Kind, st.Args = planner.WaitDrain, planner.StepArgs{Members: dedupe(members), Duration: planner.Duration(drainBound)}
 		steps = append(steps, rbStep{step: st})
 	}
-	for _, kind := range []planner.StepKind{planner.Deploy, planner.WaitHealthy} {
+	// The old version is deployed, health-checked and verified like any release of
+	// it: the rollback plan is replayed by the same rules (checkUnitSafety).
+	kinds := []planner.StepKind{planner.Deploy, planner.WaitHealthy}
+	if svc, err := x.service(dep.Service); err == nil && svc.Verify != nil {
+		kinds = append(kinds, planner.Verify)
+	}
+	for _, kind := range kinds {
 		st := base
 		st.Kind = kind
 		st.Args = planner.StepArgs{Address: addr, Group: dep.Args.Group, Version: dep.Args.FromVersion}

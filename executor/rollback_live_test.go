@@ -104,6 +104,7 @@ func TestRollbackDrainsReregisteredInstance(t *testing.T) {
 		"wait.propagation 50ms",
 		"deploy " + b + " 2.0.0 -> 1.0.0",
 		"wait.healthy " + b + " 1.0.0",
+		"verify " + b + " 1.0.0",
 		"registry.set_enabled " + b + " enabled=true",
 		"balancer.set_weight " + b + " weight=1",
 	}
