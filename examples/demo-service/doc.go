@@ -39,6 +39,17 @@
 //	                           the Spring Cloud Alibaba form of the same; the
 //	                           NONSTOP_ one wins when both are set
 //
+// Gateway mode (-gateway-to SERVICE, or $NONSTOP_DEMO_GATEWAY_TO; -gateway-group,
+// or $NONSTOP_DEMO_GATEWAY_GROUP, default DEFAULT_GROUP) makes the instance an HTTP
+// gateway node of a two-tier fleet, like a Spring Cloud Gateway: it subscribes to
+// SERVICE through its own nacos-sdk-go naming client and re-selects the healthy,
+// enabled instances every second; each request but /health, /version and
+// /gateway/instances (the JSON list it routes to now) goes to the next instance of
+// that list on a new connection, never retried on another (a failure reaches the
+// client). Every answer carries X-Gateway: <-addr> <-version>; /health answers 200
+// only once the gateway is registered and knows at least one instance. It starts,
+// warms up, registers and drains like the application.
+//
 // The instance is registered with metadata "version" set to -version. On SIGTERM it
 // deregisters, stops accepting connections, waits up to -drain-timeout for in-flight
 // requests to finish, and exits 0. With -nacos "" it serves without registering.

@@ -52,6 +52,8 @@ type options struct {
 	startDelay      time.Duration
 	warmup          time.Duration
 	registerEnabled bool
+	gatewayTo       string // gateway mode: the service requests are proxied to
+	gatewayGroup    string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -83,6 +85,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.sdkDir, "sdk-dir", "", "directory for the Nacos SDK's logs and cache (default: a temp dir)")
 	fs.DurationVar(&o.startDelay, "start-delay", startDelay, "wait this long before opening the port, like an application that loads (default $"+EnvStartDelay+")")
 	fs.DurationVar(&o.warmup, "warmup", warmup, "after the port opens, answer every request with 503 for this long, then register (default $"+EnvWarmup+")")
+	fs.StringVar(&o.gatewayTo, "gateway-to", os.Getenv(EnvGatewayTo), "gateway mode: proxy every path but /health, /version and /gateway/instances to an instance of this registered service (default $"+EnvGatewayTo+")")
+	fs.StringVar(&o.gatewayGroup, "gateway-group", envOr(EnvGatewayGroup, "DEFAULT_GROUP"), "the Nacos group of -gateway-to (default $"+EnvGatewayGroup+" or DEFAULT_GROUP)")
 	fs.BoolVar(&o.registerEnabled, "register-enabled", enabled, "register the instance enabled; false registers it disabled, out of consumers' lists (default $"+EnvRegisterEnabled+" or $"+EnvSpringEnabled+", else true)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -93,7 +97,18 @@ func parseFlags(args []string) (options, error) {
 	if o.startDelay < 0 || o.warmup < 0 {
 		return o, errors.New("-start-delay and -warmup must not be negative")
 	}
+	if o.gatewayTo != "" && o.nacos == "" {
+		return o, errGatewayWithoutRegistry
+	}
 	return o, nil
+}
+
+// envOr returns the environment variable name, or def when it is unset or empty.
+func envOr(name, def string) string {
+	if s := strings.TrimSpace(os.Getenv(name)); s != "" {
+		return s
+	}
+	return def
 }
 
 // envDuration reads a duration from the environment: "3s", "250ms" or plain seconds
@@ -150,6 +165,18 @@ func run(o options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
+	// A gateway starts resolving its upstream service while it loads, as a Spring
+	// Cloud Gateway's load balancer client does, so that it knows where to route
+	// by the time it is ready.
+	var gw *gateway
+	if o.gatewayTo != "" {
+		var err error
+		if gw, err = startGateway(o); err != nil {
+			return err
+		}
+		defer gw.close()
+	}
+
 	if o.startDelay > 0 {
 		log.Printf("demo-service %s starting on %s: port opens in %s", o.version, o.addr, o.startDelay)
 		if !sleep(ctx, o.startDelay) {
@@ -162,6 +189,7 @@ func run(o options) error {
 		return err
 	}
 	app := newApp(o)
+	app.gw = gw
 	srv := &http.Server{Handler: app.handler(), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -239,6 +267,7 @@ type app struct {
 	warm     atomic.Bool // past the warm-up: every path but /health serves
 	ready    atomic.Bool // registered too: /health serves
 	inflight atomic.Int64
+	gw       *gateway // gateway mode; nil otherwise
 }
 
 func newApp(o options) *app { return &app{o: o} }
@@ -253,6 +282,10 @@ func (a *app) handler() http.Handler {
 			http.Error(w, "registering", http.StatusServiceUnavailable)
 			return
 		}
+		if a.gw != nil && !a.gw.ups.ready() {
+			http.Error(w, "no instance of "+a.gw.service+" to route to", http.StatusServiceUnavailable)
+			return
+		}
 		if a.o.failHealth {
 			http.Error(w, "unhealthy", http.StatusServiceUnavailable)
 			return
@@ -262,6 +295,19 @@ func (a *app) handler() http.Handler {
 	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, a.o.version)
 	})
+	if a.gw != nil {
+		mux.Handle("/", a.gw)
+		mux.HandleFunc("/gateway/instances", a.gw.serveInstances)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Gateway", a.o.addr+" "+a.o.version)
+			if !a.warm.Load() {
+				w.Header().Set("X-Served-By", a.o.addr)
+				http.Error(w, "warming up", http.StatusServiceUnavailable)
+				return
+			}
+			mux.ServeHTTP(w, r)
+		})
+	}
 	mux.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		d := time.Duration(ms) * time.Millisecond
