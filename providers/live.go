@@ -39,6 +39,22 @@ type RouteReader interface {
 	Routes(ctx context.Context, pool string) ([]Route, error)
 }
 
+// ConfigReader reads configuration documents (a Nacos data id).
+type ConfigReader interface {
+	Provider
+	// GetConfig returns a document's content and the MD5 hex of it; found is false
+	// when it does not exist.
+	GetConfig(ctx context.Context, key ConfigKey) (content, md5 string, found bool, err error)
+}
+
+// AtomicConfigWriter is implemented by config stores that say whether their
+// server honours a compare-and-swap update of an existing document atomically
+// (Nacos 2.x does; Polaris refuses every such update). A store that says no is
+// written by read, check and plain publish, which leaves a race window.
+type AtomicConfigWriter interface {
+	AtomicConfigUpdates() bool
+}
+
 // ErrConflict is returned by a compare-and-swap write whose expected value is stale.
 var ErrConflict = errors.New("conflict: the stored value changed")
 

@@ -186,12 +186,10 @@ type ConfigKey struct {
 	Group  string
 }
 
-// ConfigStore holds configuration documents with compare-and-swap.
+// ConfigStore holds configuration documents with compare-and-swap. Only the
+// executor holds one; the planner reads through ConfigReader.
 type ConfigStore interface {
-	Provider
-	// GetConfig returns a document's content and the MD5 hex of it; found is false
-	// when it does not exist.
-	GetConfig(ctx context.Context, key ConfigKey) (content, md5 string, found bool, err error)
+	ConfigReader
 	// PublishConfig writes a document. With casMD5 != "" the write succeeds only if the
 	// current content's MD5 matches (ErrConflict otherwise).
 	PublishConfig(ctx context.Context, key ConfigKey, content, casMD5 string) error

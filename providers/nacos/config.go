@@ -66,6 +66,11 @@ func (n *Nacos) PublishConfig(ctx context.Context, key providers.ConfigKey, cont
 	return nil
 }
 
+// AtomicConfigUpdates reports whether a compare-and-swap publish of an existing
+// document is atomic on the server: with flavor nacos (Nacos 2.x honours CasMd5),
+// not with flavor polaris (it refuses every CAS update; see configcas.go).
+func (n *Nacos) AtomicConfigUpdates() bool { return n.cfg.Flavor != FlavorPolaris }
+
 // DeleteConfig removes a document. Removing an absent document is not an error.
 func (n *Nacos) DeleteConfig(ctx context.Context, key providers.ConfigKey) error {
 	key = normalizeConfigKey(key)
@@ -106,3 +111,8 @@ func (n *Nacos) configErr(op string, key providers.ConfigKey, addr string, err e
 	return fmt.Errorf("%s: %s config %s (group %s, namespace %s) at %s: %w",
 		n.ref(), op, key.DataID, key.Group, n.nacosNamespace(), addr, err)
 }
+
+var (
+	_ providers.ConfigStore        = (*Nacos)(nil)
+	_ providers.AtomicConfigWriter = (*Nacos)(nil)
+)
