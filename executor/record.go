@@ -71,6 +71,7 @@ type serviceRun struct {
 	policy      string            // the on_failure policy that ran
 	rollbackErr error
 	notRestored []string // addresses rollback could not bring back
+	skippedBy   string   // the failed service this one depends on, "" when not skipped
 }
 
 func newServiceRun(name string) *serviceRun {

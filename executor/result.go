@@ -60,6 +60,9 @@ type ServiceResult struct {
 	// Live is what every path shows of each instance, read back after a pause or a
 	// rollback; nil when neither ran.
 	Live map[string]*InstanceView
+	// SkippedBecause says why none (or not all) of the service's steps ran: a
+	// service it depends on failed ("it depends on bad, which failed"); "" otherwise.
+	SkippedBecause string
 }
 
 // Failed reports whether any service did not complete.
@@ -83,7 +86,7 @@ func (r *Result) Summary() string {
 		return fmt.Sprintf("Apply complete: %d services applied.", len(r.Order))
 	}
 	var parts []string
-	for _, o := range []Outcome{OutcomeApplied, OutcomeRolledBack, OutcomePaused, OutcomeRollbackFailed, OutcomeFailed, OutcomeIncomplete} {
+	for _, o := range []Outcome{OutcomeApplied, OutcomeRolledBack, OutcomePaused, OutcomeRollbackFailed, OutcomeFailed, OutcomeSkipped, OutcomeIncomplete} {
 		if names := counts[o]; len(names) > 0 {
 			parts = append(parts, fmt.Sprintf("%s %s", strings.ReplaceAll(string(o), "_", " "), strings.Join(names, ", ")))
 		}
@@ -100,6 +103,9 @@ func (x *execution) result(g *graph) *Result {
 		sr := x.services[name]
 		s := &ServiceResult{Service: name, Deployed: map[string]string{}, Policy: sr.policy,
 			FailedStep: sr.failedStep, NotRestored: sr.notRestored, OutOfTraffic: sr.outOfTraffic(), Live: sr.views}
+		if sr.skippedBy != "" {
+			s.SkippedBecause = skipReason(sr.skippedBy)
+		}
 		if sr.failErr != nil {
 			s.Error = sr.failErr.Error()
 		}
@@ -138,6 +144,8 @@ func outcome(s *ServiceResult) Outcome {
 	switch {
 	case s.FailedStep == "" && len(s.NotRun) == 0:
 		return OutcomeApplied
+	case s.FailedStep == "" && s.SkippedBecause != "" && len(s.Completed) == 0:
+		return OutcomeSkipped
 	case s.FailedStep == "":
 		return OutcomeIncomplete
 	case s.Policy == "":

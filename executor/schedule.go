@@ -171,6 +171,7 @@ func (x *execution) runGraph(ctx context.Context, g *graph) {
 					x.mu.Lock()
 					sr.failed, sr.failedStep, sr.failErr = true, st.ID, d.err
 					x.mu.Unlock()
+					x.skipDependants(g, status, sr.name)
 				}
 			}
 		}

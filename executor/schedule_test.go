@@ -208,7 +208,7 @@ func TestFailureStopsOnlyItsService(t *testing.T) {
 	for n, s := range res.Services {
 		got[n] = s.Outcome
 	}
-	want := map[string]Outcome{"bad": OutcomeRolledBack, "good": OutcomeApplied, "dependent": OutcomeIncomplete}
+	want := map[string]Outcome{"bad": OutcomeRolledBack, "good": OutcomeApplied, "dependent": OutcomeSkipped}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
