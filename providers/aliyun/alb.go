@@ -3,18 +3,15 @@ package aliyun
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/alb"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nonstop-release/nonstop/providers"
 )
-
-// albVersion is the API version of Application Load Balancer.
-const albVersion = "2020-06-16"
 
 // albPageSize is the largest MaxResults ListServerGroupServers accepts.
 const albPageSize = 100
@@ -42,15 +39,15 @@ type ALB struct {
 }
 
 // NewALB configures an aliyun_alb provider from its block's attributes: region
-// (required), access_key_id and access_key_secret (or the ALIBABA_CLOUD_ACCESS_KEY_ID
-// and ALIBABA_CLOUD_ACCESS_KEY_SECRET environment variables) and endpoint (default
-// https://alb.REGION.aliyuncs.com).
+// (required), access_key_id, access_key_secret and security_token (none: the
+// default credential chain, asked at the first call), endpoint (default
+// https://alb.REGION.aliyuncs.com) and timeout (default 30s per try of a call).
 func NewALB(s providers.Settings) (providers.Provider, error) {
 	st, err := decodeSettings(KindALB, s)
 	if err != nil {
 		return nil, err
 	}
-	rpc, err := newRPC(KindALB, s.Name, st, albVersion, "https://alb."+st.region+".aliyuncs.com")
+	rpc, err := newRPC(KindALB, s.Name, st, "https://alb."+st.region+".aliyuncs.com", logger(s))
 	if err != nil {
 		return nil, err
 	}
@@ -99,12 +96,14 @@ func (p *ALB) servers(ctx context.Context, pool string) ([]albServer, error) {
 	var all []albServer
 	token := ""
 	for {
-		params := url.Values{"ServerGroupId": {pool}, "MaxResults": {strconv.Itoa(albPageSize)}}
-		if token != "" {
-			params.Set("NextToken", token)
-		}
 		var page albServerPage
-		if err := p.rpc.call(ctx, "ListServerGroupServers", params, &page); err != nil {
+		if err := p.rpc.call(ctx, func() requests.AcsRequest {
+			r := alb.CreateListServerGroupServersRequest()
+			r.ServerGroupId = pool
+			r.MaxResults = requests.NewInteger(albPageSize)
+			r.NextToken = token
+			return r
+		}, &page); err != nil {
 			return nil, p.errorf("server group %q: %v", pool, err)
 		}
 		all = append(all, page.Servers...)

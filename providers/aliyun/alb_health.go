@@ -5,10 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/alb"
 
 	"github.com/nonstop-release/nonstop/providers"
 )
@@ -166,9 +167,13 @@ func (p *ALB) listenerFor(ctx context.Context, pool string, fresh bool) (listene
 	if cached && !fresh {
 		return listener, true, nil
 	}
-	params := url.Values{"ServerGroupIds.1": {pool}, "ShowRelationEnabled": {"true"}}
 	var a albGroupRelations
-	if err := p.rpc.call(ctx, "ListServerGroups", params, &a); err != nil {
+	if err := p.rpc.call(ctx, func() requests.AcsRequest {
+		r := alb.CreateListServerGroupsRequest()
+		r.ServerGroupIds = &[]string{pool}
+		r.ShowRelationEnabled = requests.NewBoolean(true)
+		return r
+	}, &a); err != nil {
 		return "", false, p.errorf("server group %q: finding the listeners that forward to it: %v", pool, err)
 	}
 	i := slices.IndexFunc(a.ServerGroups, func(g albRelatedGroup) bool { return g.ServerGroupID == pool })
@@ -200,12 +205,15 @@ func (p *ALB) readListenerHealth(ctx context.Context, pool, listener string) (al
 	var infos []albGroupHealth
 	token := ""
 	for {
-		params := url.Values{"ListenerId": {listener}, "IncludeRule": {"true"}, "MaxResults": {strconv.Itoa(albHealthPageSize)}}
-		if token != "" {
-			params.Set("NextToken", token)
-		}
 		var a albListenerHealth
-		if err := p.rpc.call(ctx, "GetListenerHealthStatus", params, &a); err != nil {
+		if err := p.rpc.call(ctx, func() requests.AcsRequest {
+			r := alb.CreateGetListenerHealthStatusRequest()
+			r.ListenerId = listener
+			r.IncludeRule = requests.NewBoolean(true)
+			r.MaxResults = requests.NewInteger(albHealthPageSize)
+			r.NextToken = token
+			return r
+		}, &a); err != nil {
 			return albGroupVerdict{}, p.errorf("server group %q: health (listener %s): %v", pool, listener, err)
 		}
 		for _, l := range a.ListenerHealthStatus {

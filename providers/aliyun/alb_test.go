@@ -23,7 +23,6 @@ func newTestALB(t *testing.T, f *fakeAPI) *ALB {
 		t.Fatal(err)
 	}
 	alb := p.(*ALB)
-	testClock(alb.rpc)
 	n := 0
 	alb.clientToken = func() string { n++; return fmt.Sprintf("nonstop-token-%d", n) }
 	alb.settleInterval = time.Millisecond

@@ -2,9 +2,13 @@ package aliyun
 
 import (
 	"context"
-	"net/url"
+	"crypto/rand"
+	"encoding/hex"
 	"strconv"
 	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/alb"
 )
 
 // albJob is the answer of UpdateServerGroupServersAttribute.
@@ -17,17 +21,21 @@ type albJob struct {
 // type, IP and port, then waits for the change to apply.
 func (p *ALB) setWeight(ctx context.Context, pool string, s albServer, weight int) error {
 	addr := joinAddress(s.ServerIP, int(s.Port))
-	params := url.Values{
-		"ServerGroupId":        {pool},
-		"ClientToken":          {p.clientToken()},
-		"Servers.1.ServerId":   {s.ServerID},
-		"Servers.1.ServerType": {s.ServerType},
-		"Servers.1.ServerIp":   {s.ServerIP},
-		"Servers.1.Port":       {strconv.Itoa(int(s.Port))},
-		"Servers.1.Weight":     {strconv.Itoa(weight)},
-	}
+	token := p.clientToken() // the same on every try: ALB applies the change once
 	var job albJob
-	if err := p.rpc.call(ctx, "UpdateServerGroupServersAttribute", params, &job); err != nil {
+	if err := p.rpc.call(ctx, func() requests.AcsRequest {
+		r := alb.CreateUpdateServerGroupServersAttributeRequest()
+		r.ServerGroupId = pool
+		r.ClientToken = token
+		r.Servers = &[]alb.UpdateServerGroupServersAttributeServers{{
+			ServerId:   s.ServerID,
+			ServerType: s.ServerType,
+			ServerIp:   s.ServerIP,
+			Port:       strconv.Itoa(int(s.Port)),
+			Weight:     strconv.Itoa(weight),
+		}}
+		return r
+	}, &job); err != nil {
 		return p.errorf("server group %q member %s (%s): set weight %d: %v", pool, addr, s.ServerID, weight, err)
 	}
 	p.logger.Debug("weight change accepted", "provider", p.String(), "pool", pool, "address", addr, "weight", weight, "job", job.JobID)
@@ -63,4 +71,15 @@ func (p *ALB) awaitWeight(ctx context.Context, pool, addr, serverID string, weig
 		case <-t.C:
 		}
 	}
+}
+
+// randomToken returns a random version-4 UUID, the ClientToken of a weight
+// change.
+func randomToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

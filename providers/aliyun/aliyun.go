@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -17,8 +16,9 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-// Environment variables read when access_key_id or access_key_secret is empty, as
-// the official credentials chain does.
+// Environment variables read when only one of access_key_id and
+// access_key_secret is set, as before the default credential chain: the other
+// half of the AccessKey.
 const (
 	envKeyID     = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 	envKeySecret = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -26,14 +26,19 @@ const (
 
 // settings are the decoded attributes of an aliyun_slb or aliyun_alb block.
 type settings struct {
-	region    string
-	keyID     string
-	keySecret string
-	endpoint  string
+	region        string
+	keyID         string
+	keySecret     string
+	securityToken string
+	endpoint      string
+	timeout       time.Duration
 }
 
-// decodeSettings reads region (required), access_key_id, access_key_secret and
-// endpoint (optional override, "https://host[:port]").
+// decodeSettings reads region (required), access_key_id, access_key_secret,
+// security_token, endpoint (optional override, "https://host[:port]") and
+// timeout. It looks up no credentials: with no AccessKey in the block, the
+// default credential chain is asked when the provider first calls the API
+// (newCredentials).
 func decodeSettings(kind string, s providers.Settings) (settings, error) {
 	var st settings
 	for k, v := range schema.WithDefaults(s.Attrs) {
@@ -45,8 +50,18 @@ func decodeSettings(kind string, s providers.Settings) (settings, error) {
 			st.keyID, err = stringAttr(v)
 		case "access_key_secret":
 			st.keySecret, err = stringAttr(v)
+		case "security_token":
+			st.securityToken, err = stringAttr(v)
 		case "endpoint":
 			st.endpoint, err = stringAttr(v)
+		case "timeout":
+			var d string
+			if d, err = stringAttr(v); err == nil {
+				st.timeout, err = time.ParseDuration(d)
+				if err == nil && st.timeout <= 0 {
+					err = fmt.Errorf("must be positive")
+				}
+			}
 		default:
 			err = fmt.Errorf("unknown attribute")
 		}
@@ -57,22 +72,29 @@ func decodeSettings(kind string, s providers.Settings) (settings, error) {
 	if st.region == "" {
 		return st, fmt.Errorf("%s.%s: region is required (a region ID such as \"cn-shanghai\")", kind, s.Name)
 	}
-	if st.keyID == "" {
-		st.keyID = os.Getenv(envKeyID)
+	if (st.keyID == "") != (st.keySecret == "") {
+		// Half an AccessKey in the block: the other half from the environment,
+		// as nonstop has always done.
+		if st.keyID == "" {
+			st.keyID = os.Getenv(envKeyID)
+		}
+		if st.keySecret == "" {
+			st.keySecret = os.Getenv(envKeySecret)
+		}
+		if st.keyID == "" || st.keySecret == "" {
+			return st, fmt.Errorf("%s.%s: access_key_id and access_key_secret go together (or set neither and let the default credential chain find them): one is set, the other is empty and %s / %s is not in the environment",
+				kind, s.Name, envKeyID, envKeySecret)
+		}
 	}
-	if st.keySecret == "" {
-		st.keySecret = os.Getenv(envKeySecret)
-	}
-	if st.keyID == "" || st.keySecret == "" {
-		return st, fmt.Errorf("%s.%s: access_key_id and access_key_secret are required (or %s and %s in the environment): Alibaba Cloud answers no unsigned request",
-			kind, s.Name, envKeyID, envKeySecret)
+	if st.securityToken != "" && st.keyID == "" {
+		return st, fmt.Errorf("%s.%s: security_token is the STS token of an AccessKey: set access_key_id and access_key_secret with it", kind, s.Name)
 	}
 	return st, nil
 }
 
 // newRPC builds the API client of a provider; defaultEndpoint is used when the
 // endpoint attribute is empty.
-func newRPC(kind, name string, st settings, version, defaultEndpoint string) (*rpcClient, error) {
+func newRPC(kind, name string, st settings, defaultEndpoint string, log hclog.Logger) (*rpcClient, error) {
 	raw := st.endpoint
 	if raw == "" {
 		raw = defaultEndpoint
@@ -81,15 +103,18 @@ func newRPC(kind, name string, st settings, version, defaultEndpoint string) (*r
 	if err != nil {
 		return nil, fmt.Errorf("%s.%s: endpoint: %v", kind, name, err)
 	}
+	timeout := st.timeout
+	if timeout <= 0 {
+		timeout = requestTimeout
+	}
 	return &rpcClient{
 		endpoint:  u,
-		version:   version,
-		keyID:     st.keyID,
-		keySecret: st.keySecret,
-		http:      &http.Client{},
-		now:       time.Now,
-		nonce:     randomToken,
-		timeout:   requestTimeout,
+		region:    st.region,
+		creds:     newCredentials(st),
+		transport: newTransport(timeout),
+		timeout:   timeout,
+		backoff:   callBackoff,
+		logger:    log,
 	}, nil
 }
 

@@ -2,42 +2,41 @@ package aliyun
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
+	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/nonstop-release/nonstop/internal/testfleet"
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-// TestUnresponsiveEndpoint points SLB and ALB providers at an endpoint that
-// accepts connections and never answers: reads and writes fail after the 1s
-// request timeout — once, not repeated — naming the endpoint and the bound,
-// and never the signed query.
+// TestUnresponsiveEndpoint points SLB and ALB providers with timeout = "1s" at
+// an endpoint that accepts connections and never answers: reads and writes
+// fail after the 1s bound — once, not repeated — naming the endpoint and the
+// bound, and never the signed query.
 func TestUnresponsiveEndpoint(t *testing.T) {
 	addr := testfleet.SilentServer(t)
 	for _, kind := range []string{KindSLB, KindALB} {
 		f, _ := providers.Lookup(kind)
 		p, err := f.New(providers.Settings{Name: "lb", Attrs: map[string]cty.Value{
 			"region": cty.StringVal("cn-shanghai"), "access_key_id": cty.StringVal(testKeyID),
-			"access_key_secret": cty.StringVal(testKeySecret), "endpoint": cty.StringVal("http://" + addr),
+			"access_key_secret": cty.StringVal(testKeySecret), "security_token": cty.StringVal(testToken),
+			"endpoint": cty.StringVal("http://" + addr), "timeout": cty.StringVal("1s"),
 		}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		b := p.(providers.Balancer)
-		switch p := p.(type) {
-		case *SLB:
-			p.rpc.timeout = time.Second
-		case *ALB:
-			p.rpc.timeout = time.Second
-		}
 		calls := map[string]func() error{
 			"read pool":  func() error { _, err := b.Pool(context.Background(), "rsp-1"); return err },
 			"set weight": func() error { return b.SetMemberWeight(context.Background(), "rsp-1", "10.0.0.1:80", 0) },
@@ -52,8 +51,10 @@ func TestUnresponsiveEndpoint(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), "http://"+addr) || !strings.Contains(err.Error(), "no answer within 1s") {
 					t.Errorf("error %v, want one naming the endpoint and the bound", err)
 				}
-				if strings.Contains(err.Error(), testKeyID) || strings.Contains(err.Error(), "Signature") {
-					t.Errorf("the error quotes the signed request: %v", err)
+				for _, secret := range []string{testKeyID, testKeySecret, testToken, "Signature"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("the error quotes the signed request (%s): %v", secret, err)
+					}
 				}
 				if took > 2500*time.Millisecond {
 					t.Errorf("took %s, bound 1s", took)
@@ -63,41 +64,137 @@ func TestUnresponsiveEndpoint(t *testing.T) {
 	}
 }
 
-// TestRetriesThrottled checks that a throttled call is tried again, signed
-// anew, until it succeeds, and that a gateway error page is not retried.
-func TestRetriesThrottled(t *testing.T) {
-	var calls atomic.Int32
-	var mu sync.Mutex
-	nonces := map[string]bool{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		nonces[r.URL.Query().Get("SignatureNonce")] = true
-		mu.Unlock()
-		switch n := calls.Add(1); {
-		case r.URL.Query().Get("Action") == "Gateway":
-			http.Error(w, "<html>bad gateway</html>", http.StatusBadGateway)
-		case n < callAttempts:
-			w.WriteHeader(http.StatusBadRequest)
-			w.Write([]byte(`{"RequestId":"R","Code":"Throttling.User","Message":"Request was denied due to user flow control."}`))
-		default:
-			w.Write([]byte(`{"RequestId":"R"}`))
-		}
-	}))
-	defer srv.Close()
-	c, err := newRPC(KindSLB, "lb", settings{region: "cn-shanghai", keyID: testKeyID, keySecret: testKeySecret, endpoint: srv.URL}, slbVersion, "")
+// TestRetries answers a call with scripted failures: throttling (HTTP 400
+// Throttling.User, 429, 503 ServiceUnavailable or a 503 page) is tried again,
+// signed anew, up to callAttempts tries, and then fails naming the endpoint and
+// the bound; a gateway's 502 page and a refused answer are not retried.
+func TestRetries(t *testing.T) {
+	throttled := func(w http.ResponseWriter) {
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"RequestId":"R","Code":"Throttling.User","Message":"Request was denied due to user flow control."}`))
+	}
+	cases := map[string]struct {
+		answer    func(w http.ResponseWriter, try int)
+		wantTries int
+		wantErr   string // after the endpoint; "" for success
+	}{
+		"throttled twice, then answers": {
+			answer: func(w http.ResponseWriter, try int) {
+				if try <= 2 {
+					throttled(w)
+					return
+				}
+				w.Write([]byte(`{"RequestId":"R"}`))
+			},
+			wantTries: 3,
+		},
+		"429 then 503 pages, then answers": {
+			answer: func(w http.ResponseWriter, try int) {
+				switch try {
+				case 1:
+					http.Error(w, "<html>too many requests</html>", http.StatusTooManyRequests)
+				case 2:
+					http.Error(w, `{"Code":"ServiceUnavailable","Message":"The request has failed due to a temporary failure of the server."}`, http.StatusServiceUnavailable)
+				default:
+					w.Write([]byte(`{"RequestId":"R"}`))
+				}
+			},
+			wantTries: 3,
+		},
+		"throttled every time": {
+			answer:    func(w http.ResponseWriter, try int) { throttled(w) },
+			wantTries: callAttempts,
+			wantErr:   ": gave up after 3 tries in ",
+		},
+		"gateway page": {
+			answer:    func(w http.ResponseWriter, try int) { http.Error(w, "<html>bad gateway</html>", http.StatusBadGateway) },
+			wantTries: 1,
+			wantErr:   "DescribeVServerGroupAttribute: HTTP 502: <html>bad gateway</html>",
+		},
+		"refused": {
+			answer: func(w http.ResponseWriter, try int) {
+				w.WriteHeader(http.StatusForbidden)
+				w.Write([]byte(`{"RequestId":"R","Code":"Forbidden.RAM","Message":"User not authorized to operate on the specified resource."}`))
+			},
+			wantTries: 1,
+			wantErr:   "DescribeVServerGroupAttribute: Forbidden.RAM: User not authorized to operate on the specified resource. (request id R)",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var mu sync.Mutex
+			tries, nonces := 0, map[string]bool{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				tries++
+				try := tries
+				nonces[r.URL.Query().Get("SignatureNonce")] = true
+				mu.Unlock()
+				tc.answer(w, try)
+			}))
+			defer srv.Close()
+			c := testRPC(t, srv.URL)
+			var out struct{ RequestID string }
+			err := c.call(context.Background(), describeGroup("rsp-1"), &out)
+			mu.Lock()
+			defer mu.Unlock()
+			if tries != tc.wantTries || len(nonces) != tries {
+				t.Errorf("%d tries with %d nonces, want %d tries, each signed anew", tries, len(nonces), tc.wantTries)
+			}
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("error %v, want success", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("error %v, want one with %q", err, tc.wantErr)
+			}
+			if name == "throttled every time" {
+				want := "DescribeVServerGroupAttribute at " + srv.URL + ": gave up after 3 tries in "
+				if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "(the retry bound): Throttling.User: Request was denied due to user flow control. (request id R)") {
+					t.Errorf("error %q, want it to name the endpoint, the bound and the last answer", err)
+				}
+				var ae *APIError
+				if !errors.As(err, &ae) || ae.Code != "Throttling.User" {
+					t.Errorf("error %v does not carry the API's answer", err)
+				}
+			}
+		})
+	}
+}
+
+// TestRetriesConnectionRefused calls an endpoint whose port is closed: each
+// try is refused, and after callAttempts tries the error names the endpoint.
+func TestRetriesConnectionRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out struct{ RequestID string }
-	err = c.call(context.Background(), "DescribeVServerGroups", nil, &out)
-	mu.Lock()
-	signed := len(nonces)
-	mu.Unlock()
-	if err != nil || calls.Load() != callAttempts || signed != callAttempts {
-		t.Errorf("after %d calls (%d nonces): %v; want success after %d, each signed anew", calls.Load(), signed, err, callAttempts)
+	addr := l.Addr().String()
+	l.Close()
+	c := testRPC(t, "http://"+addr)
+	err = c.call(context.Background(), describeGroup("rsp-1"), &struct{}{})
+	want := "DescribeVServerGroupAttribute at http://" + addr + ": gave up after 3 tries in "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("error %v, want one starting %q and saying the connection was refused", err, want)
 	}
-	calls.Store(0)
-	if err := c.call(context.Background(), "Gateway", nil, &out); err == nil || calls.Load() != 1 {
-		t.Errorf("a gateway error: %v after %d calls, want an error after 1", err, calls.Load())
+}
+
+// testRPC is an SLB API client of endpoint with the test key and a short pause
+// between tries.
+func testRPC(t *testing.T, endpoint string) *rpcClient {
+	t.Helper()
+	c, err := newRPC(KindSLB, "lb", settings{region: "cn-shanghai", keyID: testKeyID, keySecret: testKeySecret, endpoint: endpoint}, "", hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.backoff = 10 * time.Millisecond
+	return c
+}
+
+// describeGroup builds a DescribeVServerGroupAttribute request.
+func describeGroup(pool string) func() requests.AcsRequest {
+	return func() requests.AcsRequest {
+		r := slb.CreateDescribeVServerGroupAttributeRequest()
+		r.VServerGroupId = pool
+		return r
 	}
 }

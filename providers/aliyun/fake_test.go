@@ -3,6 +3,7 @@ package aliyun
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -22,6 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden request files under 
 const (
 	testKeyID     = "LTAI5tExampleKeyID"
 	testKeySecret = "example-secret"
+	testToken     = "CAIS8QF1q6Ft5B2yfSjIr5DEExampleSecurityToken"
 )
 
 // reply is one scripted answer of the fake API: the action it expects, the HTTP
@@ -33,21 +36,33 @@ type reply struct {
 }
 
 // fakeAPI is an httptest server that replays fixtures in order, checks each
-// request's signature like the service would, and records the requests.
+// request like the service would (the signature with the secret of keyID, the
+// security token, a fresh nonce, a current timestamp) and records the requests.
 type fakeAPI struct {
 	t       *testing.T
 	srv     *httptest.Server
 	mu      sync.Mutex
 	replies []reply
 	log     []string
+	nonces  map[string]bool
+	// The credentials requests must be signed with: testKeyID and testKeySecret
+	// with no security token unless a test says otherwise.
+	keyID, keySecret, token string
 }
 
 func newFakeAPI(t *testing.T, replies ...reply) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{t: t, replies: replies}
+	f := &fakeAPI{t: t, replies: replies, nonces: map[string]bool{}, keyID: testKeyID, keySecret: testKeySecret}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// expect sets the credentials the following requests must be signed with.
+func (f *fakeAPI) expect(keyID, keySecret, token string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keyID, f.keySecret, f.token = keyID, keySecret, token
 }
 
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
@@ -57,21 +72,37 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		f.t.Errorf("request query %q: %v", r.URL.RawQuery, err)
 	}
-	f.log = append(f.log, describeRequest(r, q))
-	if got, want := q.Get("Signature"), serverSignature(r.Method, q); got != want {
-		f.t.Errorf("%s: Signature %q, the service would compute %q", q.Get("Action"), got, want)
+	body, _ := io.ReadAll(r.Body)
+	f.log = append(f.log, describeRequest(r, q, body))
+	action := q.Get("Action")
+	if got, want := q.Get("Signature"), serverSignature(r.Method, q, f.keySecret); got != want {
+		f.t.Errorf("%s: Signature %q, the service would compute %q", action, got, want)
+	}
+	if got := q.Get("AccessKeyId"); got != f.keyID {
+		f.t.Errorf("%s: AccessKeyId %q, want %q", action, got, f.keyID)
+	}
+	if got, ok := q["SecurityToken"]; (f.token == "") != !ok || (ok && got[0] != f.token) {
+		f.t.Errorf("%s: SecurityToken %q, want %q", action, got, f.token)
+	}
+	if n := q.Get("SignatureNonce"); n == "" || f.nonces[n] {
+		f.t.Errorf("%s: SignatureNonce %q is empty or used before", action, n)
+	} else {
+		f.nonces[n] = true
+	}
+	if ts, err := time.Parse("2006-01-02T15:04:05Z", q.Get("Timestamp")); err != nil || time.Since(ts).Abs() > 15*time.Minute {
+		f.t.Errorf("%s: Timestamp %q is not the current UTC time in ISO 8601 (%v)", action, q.Get("Timestamp"), err)
 	}
 	if len(f.replies) == 0 {
-		f.t.Errorf("unexpected request %s", q.Get("Action"))
+		f.t.Errorf("unexpected request %s", action)
 		http.Error(w, "no reply scripted", http.StatusInternalServerError)
 		return
 	}
 	next := f.replies[0]
 	f.replies = f.replies[1:]
-	if got := q.Get("Action"); got != next.action {
-		f.t.Errorf("request %s, expected %s", got, next.action)
+	if action != next.action {
+		f.t.Errorf("request %s, expected %s", action, next.action)
 	}
-	body, err := os.ReadFile(filepath.Join("testdata", next.file))
+	answer, err := os.ReadFile(filepath.Join("testdata", next.file))
 	if err != nil {
 		f.t.Fatalf("fixture: %v", err)
 	}
@@ -81,28 +112,41 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	}
 	w.WriteHeader(next.status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(answer)
 }
 
 // serverSignature recomputes the signature from the parameters as received,
 // Signature left out.
-func serverSignature(method string, q url.Values) string {
+func serverSignature(method string, q url.Values, secret string) string {
 	rest := url.Values{}
 	for k, v := range q {
 		if k != "Signature" {
 			rest[k] = v
 		}
 	}
-	return rpcSignature(method, canonicalQuery(rest), testKeySecret)
+	return rpcSignature(method, canonicalQuery(rest), secret)
+}
+
+// checked stands in the golden files for the parameters that change with every
+// request and that serve checks instead.
+var checked = map[string]string{
+	"Signature":      "(checked: the service's signature of this request)",
+	"SignatureNonce": "(checked: not used before)",
+	"Timestamp":      "(checked: now, UTC)",
 }
 
 // describeRequest renders a request for a golden file: method, path, the headers
-// nonstop sets, then every query parameter on its own line, sorted.
-func describeRequest(r *http.Request, q url.Values) string {
+// that say what is sent (the SDK's User-Agent shortened to what nonstop adds),
+// every query parameter on its own line, sorted, and the body if any.
+func describeRequest(r *http.Request, q url.Values, body []byte) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL.Path)
-	for _, h := range []string{"Accept", "User-Agent", "Content-Type"} {
-		if v := r.Header.Get(h); v != "" {
+	for _, h := range []string{"Accept", "Content-Type", "User-Agent", "X-Acs-Credentials-Provider"} {
+		v := r.Header.Get(h)
+		if h == "User-Agent" {
+			v = strings.Replace(v, sdk.DefaultUserAgent, "(SDK)", 1)
+		}
+		if v != "" {
 			fmt.Fprintf(&b, "%s: %s\n", h, v)
 		}
 	}
@@ -113,8 +157,14 @@ func describeRequest(r *http.Request, q url.Values) string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range q[k] {
+			if c, ok := checked[k]; ok {
+				v = c
+			}
 			fmt.Fprintf(&b, "  %s=%s\n", k, v)
 		}
+	}
+	if len(body) > 0 {
+		fmt.Fprintf(&b, "body: %s\n", body)
 	}
 	return b.String()
 }
@@ -143,12 +193,4 @@ func (f *fakeAPI) done(t *testing.T, name string) {
 	if d := cmp.Diff(string(want), got); d != "" {
 		t.Errorf("requests differ from %s (-want +got):\n%s", path, d)
 	}
-}
-
-// testClock fixes Timestamp, SignatureNonce and ClientToken so requests are
-// reproducible.
-func testClock(c *rpcClient) {
-	c.now = func() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC) }
-	n := 0
-	c.nonce = func() string { n++; return fmt.Sprintf("3ee8c1b8-83d3-44af-a94f-4e0ad82fd6%02d", n) }
 }

@@ -1,6 +1,8 @@
 package aliyun
 
 import (
+	"time"
+
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/nonstop-release/nonstop/lang"
@@ -21,15 +23,20 @@ func init() {
 }
 
 // schema is the block of both kinds: a balancer in a region, signed with an
-// AccessKey. An empty endpoint means the kind's public one, an empty key the
-// environment's (decodeSettings). decodeSettings reads the defaults from here.
+// AccessKey (and an STS security token with it), or, with no AccessKey in the
+// block, with the credentials the default credential chain finds when the
+// provider is used (credentials.go). An empty endpoint means the kind's public
+// one; timeout bounds each try of each API call. decodeSettings reads the
+// defaults from here.
 var schema = lang.ProviderSchema{
 	Class: lang.ClassBalancer,
 	Attributes: map[string]lang.AttrSchema{
 		"region":            lang.RequiredAttr(cty.String),
 		"access_key_id":     lang.SecretAttr(),
 		"access_key_secret": lang.SecretAttr(),
+		"security_token":    lang.SecretAttr(),
 		"endpoint":          lang.StringAttr(""),
+		"timeout":           lang.DurationAttr("30s", 24*time.Hour),
 	},
 	Check: check,
 }

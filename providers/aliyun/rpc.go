@@ -2,11 +2,6 @@ package aliyun
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha1" //nolint:gosec // HMAC-SHA1 is what signature version 1.0 prescribes
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,15 +9,22 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	sdkcredentials "github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/nonstop-release/nonstop/providers/retry"
 )
 
-// requestTimeout bounds one try of an API request (connecting, sending, reading
-// the answer), unless the caller's context ends first.
+// requestTimeout is the default of the timeout attribute: it bounds one try of
+// an API request (connecting, sending, reading the answer), unless the caller's
+// context ends first.
 const requestTimeout = 30 * time.Second
 
 // Retries. Every action the providers call is safe to repeat: reads (Describe*,
@@ -31,10 +33,13 @@ const requestTimeout = 30 * time.Second
 // makes the API apply it once). A call is tried up to callAttempts times, with a
 // pause of callBackoff doubling after each, while it fails in a way worth
 // repeating: the connection was refused or dropped, or the API throttled it or
-// said it is unavailable (Code Throttling*, ServiceUnavailable). An error page
-// of a gateway in front of the API (no Code) is reported at once.
-// A try that ran out of time is not repeated: an endpoint that does not answer
-// fails the call after the request timeout, naming the endpoint and the bound.
+// said it is unavailable (Code Throttling*, ServiceUnavailable, or HTTP 429 or
+// 503). An error page of a gateway in front of the API (502, no Code) is
+// reported at once. A try that ran out of time is not repeated: an endpoint
+// that does not answer fails the call after the timeout, naming the endpoint
+// and the bound. The SDK's own AutoRetry stays off: it repeats at once, without
+// a pause, after any transport error (timeouts included, which would multiply
+// the bound) and any 5xx, and never after throttling (HTTP 400 Throttling.*).
 const (
 	callAttempts = 3
 	callBackoff  = 500 * time.Millisecond
@@ -44,20 +49,54 @@ const (
 const maxBody = 8 << 20
 
 // rpcClient calls one Alibaba Cloud product's RPC-style API (SLB 2014-05-15, ALB
-// 2020-06-16) with signature version 1.0 (HMAC-SHA1), as documented at
-// https://help.aliyun.com/document_detail/28839.html ("签名机制"). Every parameter,
-// the signature included, travels in the query string of a POST to "/", which is
-// what the official darabonba-openapi SDK sends for RPC operations.
+// 2020-06-16) through the official v1 SDK, github.com/aliyun/alibaba-cloud-sdk-go:
+// the SDK's request types (services/slb, services/alb) name the parameters, the
+// SDK signs with signature version 1.0 (HMAC-SHA1) and sends every parameter in
+// the query string of a POST to "/". Each try gets its own SDK client, bound to
+// the caller's context through the transport and signed with the key the
+// credential source gives for that try; the SDK client keeps per-request
+// settings in shared fields, so one shared client would race between parallel
+// steps.
 type rpcClient struct {
 	endpoint  *url.URL // scheme://host[:port]
-	version   string   // API version: "2014-05-15"
-	keyID     string
-	keySecret string
-	http      *http.Client
-	now       func() time.Time
-	nonce     func() string
-	// timeout bounds one try; 0 means requestTimeout.
-	timeout time.Duration
+	region    string
+	creds     *credentialSource
+	transport *http.Transport // shared; dials bounded by timeout
+	timeout   time.Duration   // one try
+	backoff   time.Duration   // the first pause between tries
+	logger    hclog.Logger
+}
+
+// newTransport is the HTTP transport of a provider: the proxy from the
+// environment, connecting and the TLS handshake bounded by timeout.
+func newTransport(timeout time.Duration) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = timeout
+	return t
+}
+
+// boundTransport sends the SDK's requests with the context of the try, which the
+// SDK (it builds requests without one) cannot pass, and bounds the answers read.
+type boundTransport struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+// RoundTrip sends r under t's context.
+func (t boundTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r.WithContext(t.ctx))
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = limitedBody{io.LimitReader(resp.Body, maxBody), resp.Body}
+	return resp, nil
+}
+
+// limitedBody reads at most maxBody bytes of an answer and closes it.
+type limitedBody struct {
+	io.Reader
+	io.Closer
 }
 
 // APIError is an error answer of the Alibaba Cloud API: the HTTP status and the
@@ -71,9 +110,11 @@ type APIError struct {
 }
 
 // Error describes the failure with the API's own code and message.
-func (e *APIError) Error() string {
+func (e *APIError) Error() string { return e.Action + ": " + e.detail() }
+
+// detail is the error without its action.
+func (e *APIError) detail() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: ", e.Action)
 	if e.Code != "" {
 		fmt.Fprintf(&b, "%s: ", e.Code)
 	}
@@ -96,13 +137,49 @@ type errorBody struct {
 	Message   string `json:"Message"`
 }
 
-// call runs one action with its parameters and decodes the JSON answer into out,
-// retrying as the const block above says. Each try is signed anew (its own
-// nonce and timestamp).
-func (c *rpcClient) call(ctx context.Context, action string, params url.Values, out any) error {
-	return retry.Policy{Attempts: callAttempts, Backoff: callBackoff}.Do(ctx,
-		func() error { return c.callOnce(ctx, action, params, out) }, retryable, nil)
+// call sends the request build makes and decodes the JSON answer into out,
+// retrying as the const block above says. Each try builds and signs the request
+// anew (its own nonce and timestamp); build must give the same parameters every
+// time (an idempotency token included).
+func (c *rpcClient) call(ctx context.Context, build func() requests.AcsRequest, out any) error {
+	tries, start, action := 0, time.Now(), ""
+	err := retry.Policy{Attempts: callAttempts, Backoff: c.backoff}.Do(ctx, func() error {
+		tries++
+		req := build()
+		action = req.GetActionName()
+		return c.callOnce(ctx, req, out)
+	}, retryable, func(err error) {
+		c.logger.Debug("retrying", "action", action, "endpoint", c.endpoint.String(), "try", tries, "error", err)
+	})
+	if err != nil && tries >= callAttempts && retryable(err) {
+		return &exhaustedError{action: action, endpoint: c.endpoint.String(), tries: tries, took: time.Since(start), err: err}
+	}
+	return err
 }
+
+// exhaustedError is a call that failed in a way worth repeating on every try.
+type exhaustedError struct {
+	action, endpoint string
+	tries            int
+	took             time.Duration
+	err              error
+}
+
+func (e *exhaustedError) Error() string {
+	last := e.err.Error()
+	var ae *APIError
+	var te *transportError
+	switch {
+	case errors.As(e.err, &ae):
+		last = ae.detail()
+	case errors.As(e.err, &te):
+		last = te.err.Error()
+	}
+	return fmt.Sprintf("%s at %s: gave up after %d tries in %s (the retry bound): %s",
+		e.action, e.endpoint, e.tries, e.took.Round(time.Millisecond), last)
+}
+
+func (e *exhaustedError) Unwrap() error { return e.err }
 
 // bound is how long one try may take.
 func (c *rpcClient) bound() time.Duration {
@@ -113,40 +190,57 @@ func (c *rpcClient) bound() time.Duration {
 }
 
 // callOnce is one try of call.
-func (c *rpcClient) callOnce(parent context.Context, action string, params url.Values, out any) error {
+func (c *rpcClient) callOnce(parent context.Context, req requests.AcsRequest, out any) error {
+	action := req.GetActionName()
+	key, err := c.creds.get()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(parent, c.bound())
 	defer cancel()
-	q := c.signedQuery(http.MethodPost, action, params)
-	u := *c.endpoint
-	u.Path = "/"
-	u.RawQuery = q
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
+	client, err := c.sdkClient(ctx, key)
 	if err != nil {
 		return fmt.Errorf("%s: %v", action, err)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "nonstop")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.transportErr(parent, action, err)
+	req.SetDomain(c.endpoint.Host)
+	req.SetScheme(strings.ToUpper(c.endpoint.Scheme))
+	req.GetHeaders()["Accept"] = "application/json"
+	resp := responses.NewCommonResponse()
+	if err := client.DoAction(req, resp); err != nil {
+		var se *sdkerrors.ServerError
+		if errors.As(err, &se) && resp.GetHttpStatus() != 0 {
+			return decodeError(action, resp.GetHttpStatus(), resp.GetHttpContentBytes(), key)
+		}
+		return c.transportErr(parent, action, err, key)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return fmt.Errorf("reading the answer: %w", c.transportErr(parent, action, err))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return decodeError(action, resp.StatusCode, body)
-	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := json.Unmarshal(resp.GetHttpContentBytes(), out); err != nil {
 		return fmt.Errorf("%s: the answer is not the documented JSON: %v", action, err)
 	}
 	return nil
 }
 
+// sdkClient is an SDK client for one try: no retries of its own, the try's
+// bound as its connect and read timeouts, the try's context on every request,
+// and the try's key.
+func (c *rpcClient) sdkClient(ctx context.Context, key accessKey) (*sdk.Client, error) {
+	cfg := sdk.NewConfig().WithAutoRetry(false).WithUserAgent("nonstop")
+	cfg.Transport = boundTransport{ctx: ctx, base: c.transport}
+	var cred sdkcredentials.CredentialsProvider = sdkcredentials.NewStaticAKCredentialsProvider(key.id, key.secret)
+	if key.token != "" {
+		cred = sdkcredentials.NewStaticSTSCredentialsProvider(key.id, key.secret, key.token)
+	}
+	client, err := sdk.NewClientWithOptions(c.region, cfg, cred)
+	if err != nil {
+		return nil, err
+	}
+	client.SetConnectTimeout(c.bound())
+	client.SetReadTimeout(c.bound())
+	return client, nil
+}
+
 // transportError is a request that got no answer. Its message names the
 // action and the endpoint (never the signed query, which holds the AccessKey
-// ID).
+// ID and the security token).
 type transportError struct {
 	action, endpoint string
 	err              error
@@ -167,12 +261,18 @@ func (e *transportError) Error() string {
 
 func (e *transportError) Unwrap() error { return e.err }
 
-func (c *rpcClient) transportErr(parent context.Context, action string, err error) error {
+// transportErr classifies a failed request. The *url.Error the HTTP client
+// returns quotes the URL, the signed query with it, so only its cause is kept;
+// key's values are scrubbed from whatever remains.
+func (c *rpcClient) transportErr(parent context.Context, action string, err error, key accessKey) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
 	te := &transportError{action: action, endpoint: c.endpoint.String(), err: err, bound: c.bound()}
+	if s := key.scrub(err.Error()); s != err.Error() {
+		te.err = scrubbedError{s, err}
+	}
 	var ne net.Error
 	switch {
 	case parent.Err() != nil:
@@ -183,23 +283,35 @@ func (c *rpcClient) transportErr(parent context.Context, action string, err erro
 	return te
 }
 
+// scrubbedError is an error whose text had credentials removed.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e scrubbedError) Error() string { return e.msg }
+func (e scrubbedError) Unwrap() error { return e.err }
+
 // retryable reports whether a failed try is worth repeating.
 func retryable(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return strings.HasPrefix(ae.Code, "Throttling") || ae.Code == "ServiceUnavailable"
+		return strings.HasPrefix(ae.Code, "Throttling") || ae.Code == "ServiceUnavailable" ||
+			(ae.Code == "" && (ae.HTTPStatus == http.StatusTooManyRequests || ae.HTTPStatus == http.StatusServiceUnavailable))
 	}
 	var te *transportError
 	return errors.As(err, &te) && !te.timeout && !te.stopped && retry.ConnectionFailed(te.err)
 }
 
 // decodeError turns an error answer into an *APIError; a body that is not the
-// documented JSON (a proxy's HTML page) is quoted by its first line.
-func decodeError(action string, status int, body []byte) error {
+// documented JSON (a proxy's HTML page) is quoted by its first line. The key the
+// request was signed with is scrubbed from the message: SignatureDoesNotMatch
+// quotes the string the service signed.
+func decodeError(action string, status int, body []byte, key accessKey) error {
 	e := &APIError{Action: action, HTTPStatus: status}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && (eb.Code != "" || eb.Message != "") {
-		e.Code, e.Message, e.RequestID = eb.Code, eb.Message, eb.RequestID
+		e.Code, e.Message, e.RequestID = eb.Code, key.scrub(eb.Message), eb.RequestID
 		return e
 	}
 	line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
@@ -207,83 +319,7 @@ func decodeError(action string, status int, body []byte) error {
 		line = line[:200] + "…"
 	}
 	if line != "" {
-		e.Message = fmt.Sprintf("HTTP %d: %s", status, line)
+		e.Message = key.scrub(fmt.Sprintf("HTTP %d: %s", status, line))
 	}
 	return e
-}
-
-// signedQuery returns the canonical query of an action, common parameters and
-// Signature included.
-func (c *rpcClient) signedQuery(method, action string, params url.Values) string {
-	all := url.Values{}
-	for k, vs := range params {
-		all[k] = append([]string(nil), vs...)
-	}
-	all.Set("Action", action)
-	all.Set("Format", "JSON")
-	all.Set("Version", c.version)
-	all.Set("AccessKeyId", c.keyID)
-	all.Set("SignatureMethod", "HMAC-SHA1")
-	all.Set("SignatureVersion", "1.0")
-	all.Set("SignatureNonce", c.nonce())
-	all.Set("Timestamp", c.now().UTC().Format("2006-01-02T15:04:05Z"))
-	canonical := canonicalQuery(all)
-	sig := rpcSignature(method, canonical, c.keySecret)
-	return canonical + "&Signature=" + percentEncode(sig)
-}
-
-// canonicalQuery sorts the parameters by name and joins their percent-encoded
-// names and values.
-func canonicalQuery(v url.Values) string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		for _, val := range v[k] {
-			parts = append(parts, percentEncode(k)+"="+percentEncode(val))
-		}
-	}
-	return strings.Join(parts, "&")
-}
-
-// rpcSignature is Base64(HMAC-SHA1(secret + "&", METHOD + "&%2F&" +
-// percentEncode(canonicalQuery))).
-func rpcSignature(method, canonical, secret string) string {
-	stringToSign := method + "&" + percentEncode("/") + "&" + percentEncode(canonical)
-	mac := hmac.New(sha1.New, []byte(secret+"&"))
-	mac.Write([]byte(stringToSign))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// percentEncode is RFC 3986 encoding as the signature document prescribes: only
-// A-Z, a-z, 0-9, '-', '_', '.' and '~' stay as they are; a space is %20.
-func percentEncode(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ('A' <= ch && ch <= 'Z') || ('a' <= ch && ch <= 'z') || ('0' <= ch && ch <= '9') ||
-			ch == '-' || ch == '_' || ch == '.' || ch == '~' {
-			b.WriteByte(ch)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[ch>>4])
-		b.WriteByte(hexDigits[ch&15])
-	}
-	return b.String()
-}
-
-// randomToken returns a random version-4 UUID, used as SignatureNonce and
-// ClientToken.
-func randomToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -4,17 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/slb"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nonstop-release/nonstop/providers"
 )
-
-// slbVersion is the API version of Classic Load Balancer (SLB/CLB).
-const slbVersion = "2014-05-15"
 
 // slbEndpoint is SLB's central endpoint, which serves every region named by the
 // RegionId parameter.
@@ -23,25 +21,24 @@ const slbEndpoint = "https://slb.aliyuncs.com"
 // SLB is an Alibaba Cloud Classic Load Balancer whose pools are vServer groups.
 type SLB struct {
 	name   string
-	region string
 	rpc    *rpcClient
 	logger hclog.Logger
 }
 
 // NewSLB configures an aliyun_slb provider from its block's attributes: region
-// (required), access_key_id and access_key_secret (or the ALIBABA_CLOUD_ACCESS_KEY_ID
-// and ALIBABA_CLOUD_ACCESS_KEY_SECRET environment variables) and endpoint (default
-// https://slb.aliyuncs.com).
+// (required), access_key_id, access_key_secret and security_token (none: the
+// default credential chain, asked at the first call), endpoint (default
+// https://slb.aliyuncs.com) and timeout (default 30s per try of a call).
 func NewSLB(s providers.Settings) (providers.Provider, error) {
 	st, err := decodeSettings(KindSLB, s)
 	if err != nil {
 		return nil, err
 	}
-	rpc, err := newRPC(KindSLB, s.Name, st, slbVersion, slbEndpoint)
+	rpc, err := newRPC(KindSLB, s.Name, st, slbEndpoint, logger(s))
 	if err != nil {
 		return nil, err
 	}
-	return &SLB{name: s.Name, region: st.region, rpc: rpc, logger: logger(s)}, nil
+	return &SLB{name: s.Name, rpc: rpc, logger: logger(s)}, nil
 }
 
 // Kind returns "aliyun_slb".
@@ -84,9 +81,12 @@ func (p *SLB) group(ctx context.Context, pool string) (slbGroup, error) {
 	if pool == "" {
 		return slbGroup{}, p.errorf("the pool (vServer group ID) is empty")
 	}
-	params := url.Values{"RegionId": {p.region}, "VServerGroupId": {pool}}
 	var g slbGroup
-	if err := p.rpc.call(ctx, "DescribeVServerGroupAttribute", params, &g); err != nil {
+	if err := p.rpc.call(ctx, func() requests.AcsRequest {
+		r := slb.CreateDescribeVServerGroupAttributeRequest()
+		r.VServerGroupId = pool
+		return r
+	}, &g); err != nil {
 		return slbGroup{}, p.errorf("vServer group %q: %v", pool, err)
 	}
 	for _, b := range g.BackendServers.BackendServer {
@@ -161,9 +161,12 @@ func (p *SLB) healthStatus(ctx context.Context, pool, lb string) ([]slbHealthEnt
 	if lb == "" {
 		return nil, p.errorf("vServer group %q: DescribeVServerGroupAttribute named no LoadBalancerId, so its health cannot be read", pool)
 	}
-	params := url.Values{"RegionId": {p.region}, "LoadBalancerId": {lb}}
 	var a slbHealthAnswer
-	if err := p.rpc.call(ctx, "DescribeHealthStatus", params, &a); err != nil {
+	if err := p.rpc.call(ctx, func() requests.AcsRequest {
+		r := slb.CreateDescribeHealthStatusRequest()
+		r.LoadBalancerId = lb
+		return r
+	}, &a); err != nil {
 		return nil, p.errorf("vServer group %q: health of load balancer %s: %v", pool, lb, err)
 	}
 	return a.BackendServers.BackendServer, nil
@@ -299,10 +302,14 @@ func (p *SLB) setWeight(ctx context.Context, pool string, b slbBackend, weight i
 	if err != nil {
 		return p.errorf("vServer group %q member %s: %v", pool, joinAddress(b.ServerIP, int(b.Port)), err)
 	}
-	params := url.Values{"RegionId": {p.region}, "VServerGroupId": {pool}, "BackendServers": {string(servers)}}
 	var g slbGroup
 	addr := joinAddress(b.ServerIP, int(b.Port))
-	if err := p.rpc.call(ctx, "SetVServerGroupAttribute", params, &g); err != nil {
+	if err := p.rpc.call(ctx, func() requests.AcsRequest {
+		r := slb.CreateSetVServerGroupAttributeRequest()
+		r.VServerGroupId = pool
+		r.BackendServers = string(servers)
+		return r
+	}, &g); err != nil {
 		return p.errorf("vServer group %q member %s (%s): set weight %d: %v", pool, addr, b.ServerID, weight, err)
 	}
 	for _, got := range g.BackendServers.BackendServer {

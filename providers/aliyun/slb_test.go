@@ -22,7 +22,6 @@ func newTestSLB(t *testing.T, f *fakeAPI) *SLB {
 		t.Fatal(err)
 	}
 	slb := p.(*SLB)
-	testClock(slb.rpc)
 	return slb
 }
 
