@@ -187,6 +187,7 @@ func Fingerprints(live *Live) map[string]string {
 		for _, routes := range ls.Routes {
 			n += len(routes)
 		}
+		n += len(ls.Gateways)
 	}
 	out := make(map[string]string, n)
 	var fp fingerprinter
@@ -246,6 +247,10 @@ func (f *fingerprinter) service(out map[string]string, name string, ls *LiveServ
 			j, _ := json.Marshal(r) // routes are few; JSON sorts the header map
 			f.add(append(f.enc[:0], j...))
 		}
+	}
+	for name, gw := range ls.Gateways {
+		key("gateway", false, "", name)
+		f.add(appendGateway(f.enc[:0], gw))
 	}
 	keys, vals := string(f.keys), string(f.vals)
 	begin := int32(0)

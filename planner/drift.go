@@ -58,6 +58,7 @@ func Drift(cfg *lang.Config, live *Live) []DriftItem {
 		d := serviceDrift{svc: svc, live: ls}
 		d.instances()
 		d.routes(declared, reportedExtra)
+		d.gateways()
 		items = append(items, d.items...)
 	}
 	return items

@@ -17,4 +17,7 @@ type LiveService struct {
 	Balancers map[string][]providers.Member `json:"balancers"`
 	// Routes are the routes materialised on each balancer, by balancer block name.
 	Routes map[string][]providers.Route `json:"routes"`
+	// Gateways are the gateway routes documents, by gateway_routes block name; a
+	// block whose document could not be read is missing.
+	Gateways map[string]*LiveGateway `json:"gateways,omitempty"`
 }

@@ -24,6 +24,9 @@ type serviceModel struct {
 	// newServiceModel, so clones share it.
 	index map[string]int32
 	bals  []*balancerModel
+	// gateways are the gateway routes documents as read, by block name (shared
+	// by clones: never changed).
+	gateways map[string]*LiveGateway
 }
 
 // indexThreshold is the instance count from which a serviceModel looks instances up
@@ -94,6 +97,7 @@ func newServiceModel(svc *lang.Service, ls *LiveService, known map[string]string
 	if m.registry {
 		m.regProvider = svc.Registry.Provider.String()
 	}
+	m.gateways = ls.Gateways
 	nb := len(svc.Balancers)
 	bals := make([]balancerModel, nb)
 	m.bals = make([]*balancerModel, nb)

@@ -20,8 +20,8 @@ func (m *serviceModel) applyStep(s *Step) error {
 			return fmt.Errorf("service %s has no balancer on %s pool %q", m.name, a.Provider, a.Pool)
 		}
 		return m.applyBalancerStep(s, bi)
-	case GateAnalysis, Pause:
-		return nil
+	case GateAnalysis, Pause, GatewayPublish:
+		return nil // a gateway document is placed where its versions serve (gateway_routes.go)
 	case WaitDrain:
 		for _, name := range a.Members {
 			found := false

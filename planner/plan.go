@@ -83,6 +83,9 @@ const (
 	// by Args.Duration: a restarted member counts as serving only once the balancer
 	// that routes to it says so.
 	WaitServing StepKind = "wait.serving"
+	// GatewayPublish writes a gateway routes document (Args.Gateway) to a
+	// configuration center, refusing when it changed since the plan read it.
+	GatewayPublish StepKind = "gateway.publish"
 )
 
 // Step is one operation. A step runs once every step in After has completed.
@@ -132,6 +135,8 @@ type StepArgs struct {
 	Close []string `json:"close,omitempty"`
 	// Weights are the member weights of a balancer.switch, by address.
 	Weights map[string]int `json:"weights,omitempty"`
+	// Gateway is the document a gateway.publish writes.
+	Gateway *GatewayArgs `json:"gateway,omitempty"`
 }
 
 // Duration is a time.Duration that marshals as a Go duration string ("30s").

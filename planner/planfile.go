@@ -594,6 +594,8 @@ func (s StaleObject) String() string {
 		object = fmt.Sprintf("%s %s%s on balancer %s", svc, name, field, bal)
 	case "route":
 		object = fmt.Sprintf("%s route %s%s on balancer %s", svc, name, field, bal)
+	case "gateway":
+		object = fmt.Sprintf("%s gateway routes document %s%s", svc, name, field)
 	default:
 		object = fmt.Sprintf("%s %s%s", svc, name, field)
 	}

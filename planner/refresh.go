@@ -84,6 +84,8 @@ func Refresh(ctx context.Context, cfg *lang.Config, provs Providers, opts Refres
 	}
 	regs, pools, planDiags := planReads(cfg, provs, names)
 	ds = ds.Append(planDiags)
+	gws, gwDiags := planGatewayReads(cfg, provs, names)
+	ds = ds.Append(gwDiags)
 
 	limit := opts.Parallelism
 	if limit <= 0 {
@@ -133,9 +135,19 @@ func Refresh(ctx context.Context, cfg *lang.Config, provs Providers, opts Refres
 			return nil
 		})
 	}
+	for _, r := range gws {
+		g.Go(func() error {
+			if err := r.read(ctx); err != nil {
+				fail(r.declRange, "%s: gateway routes %s (group %s) of %s: %s", r.ref, r.key.DataID, r.key.Group, r.service, err)
+			}
+			return nil
+		})
+	}
 	_ = g.Wait() // the goroutines report through ds and never return an error
 
-	return assembleLive(names, regs, pools), ds
+	live := assembleLive(names, regs, pools)
+	attachGateways(live, gws)
+	return live, ds
 }
 
 // refreshTargets returns the services to refresh in declaration order.

@@ -82,6 +82,8 @@ type builder struct {
 	a       *arena
 	steps   []Step // every step emitted, in emission order, after other services' steps
 	err     error  // a step the builder emitted could not be applied (a planner bug)
+	// canaryMarks are the canary traffic steps, where gateway documents follow.
+	canaryMarks []canaryMark
 }
 
 // emit applies s to the scratch model and appends it to c, which must be empty or

@@ -42,6 +42,7 @@ func replayPlan(starts, scratch []*serviceModel, spans []span, steps []Step, aft
 			idx, level = localOrder(after, spans[k], idx, level)
 			part = replayService(finals[k], steps, idx, part)
 			diff = appendServiceDiff(diff, starts[k], finals[k])
+			diff = appendGatewayDiff(diff, starts[k])
 		}
 		parts[w], changes[w] = part, diff
 	})

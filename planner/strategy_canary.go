@@ -46,6 +46,7 @@ func (b *builder) canary() {
 			b.eachUnit(canaryInsts, b.enable)
 			enabled = true
 		}
+		b.markCanary(st.Weight)
 		b.canaryHold(i, st)
 	}
 
@@ -54,6 +55,7 @@ func (b *builder) canary() {
 	if !enabled {
 		b.eachUnit(canaryInsts, b.enable)
 	}
+	b.markCanary(100)
 	if last := steps[len(steps)-1]; last.Weight >= 100 {
 		b.canaryHold(len(steps)-1, last)
 	}

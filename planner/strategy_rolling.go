@@ -37,7 +37,8 @@ func buildService(cfg *lang.Config, start *serviceModel, a *arena) (*serviceDraf
 	default:
 		b.rolling()
 	}
-	ds := b.placeRoutes(start)
+	ds := b.placeGatewayRoutes(start)
+	ds = ds.Append(b.placeRoutes(start))
 	a.steps = b.steps
 	if b.err != nil {
 		ds = ds.Append(diags.Sourceless(diags.Error, "Internal planner error",

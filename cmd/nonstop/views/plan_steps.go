@@ -124,6 +124,9 @@ func stepArgsSummary(s planner.Step) []string {
 			out = append(out, "version="+r.Version, routeMatchText(r.Match))
 		}
 	}
+	if g := a.Gateway; g != nil {
+		out = append(out, gatewayArgsText(g)...)
+	}
 	if len(a.Analysis) > 0 {
 		out = append(out, "analysis="+strings.Join(a.Analysis, ","))
 	}
