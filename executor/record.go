@@ -26,7 +26,7 @@ func (w write) class() int {
 	switch w.did.Kind {
 	case planner.RegistrySetEnabled, planner.RegistrySetWeight:
 		return classRegistry
-	case planner.RouteSet, planner.RouteDelete:
+	case planner.RouteSet, planner.RouteDelete, planner.GatewayPublish:
 		return classRoute
 	}
 	return classBalancer

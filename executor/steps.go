@@ -25,6 +25,8 @@ func (x *execution) runStep(ctx context.Context, st *planner.Step) ([]write, err
 		return x.putRoute(ctx, st)
 	case planner.RouteDelete:
 		return x.deleteRoute(ctx, st)
+	case planner.GatewayPublish:
+		return x.publishGateway(ctx, st)
 	case planner.WaitPropagation:
 		return nil, sleep(ctx, time.Duration(st.Args.Duration))
 	case planner.WaitDrain:
