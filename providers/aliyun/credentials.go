@@ -2,6 +2,7 @@ package aliyun
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -29,12 +30,17 @@ func (k accessKey) String() string { return "credentials from " + k.source }
 func (k accessKey) GoString() string { return k.String() }
 
 // scrub removes the key's ID, secret and token from a text an API or a
-// transport produced (an error answer may quote the string it signed, which
-// holds the AccessKey ID and the security token).
+// transport produced: an error answer may quote the string it signed, which
+// holds the AccessKey ID and the security token percent-encoded twice (an STS
+// token has '/', '+' and '=' in it), so the encoded forms go too.
 func (k accessKey) scrub(s string) string {
 	for _, v := range []string{k.secret, k.token, k.id} {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "(redacted)")
+		if len(v) < 4 {
+			continue
+		}
+		once := url.QueryEscape(v)
+		for _, form := range []string{url.QueryEscape(once), once, v} {
+			s = strings.ReplaceAll(s, form, "(redacted)")
 		}
 	}
 	return s

@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden request files under 
 const (
 	testKeyID     = "LTAI5tExampleKeyID"
 	testKeySecret = "example-secret"
-	testToken     = "CAIS8QF1q6Ft5B2yfSjIr5DEExampleSecurityToken"
+	testToken     = "CAIS8QF1q6Ft5B2yfSjIr5D/Example+SecurityToken=="
 )
 
 // reply is one scripted answer of the fake API: the action it expects, the HTTP
