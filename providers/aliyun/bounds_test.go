@@ -198,3 +198,38 @@ func describeGroup(pool string) func() requests.AcsRequest {
 		return r
 	}
 }
+
+// TestParallelCalls reads one SLB provider's pool from eight goroutines at
+// once, as parallel steps do: each try has its own SDK client, so nothing is
+// shared but the transport and the credentials (run with -race).
+func TestParallelCalls(t *testing.T) {
+	fixtures := map[string]string{
+		"DescribeVServerGroupAttribute": "slb/describe_vserver_group_attribute.json",
+		"DescribeHealthStatus":          "slb/describe_health_status.json",
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("Signature") != serverSignature(r.Method, q, testKeySecret) {
+			http.Error(w, `{"Code":"SignatureDoesNotMatch"}`, http.StatusBadRequest)
+			return
+		}
+		http.ServeFile(w, r, "testdata/"+fixtures[q.Get("Action")])
+	}))
+	defer srv.Close()
+	p, err := NewSLB(providers.Settings{Name: "web", Attrs: map[string]cty.Value{
+		"region": cty.StringVal("cn-hangzhou"), "access_key_id": cty.StringVal(testKeyID),
+		"access_key_secret": cty.StringVal(testKeySecret), "endpoint": cty.StringVal(srv.URL),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if m, err := p.(*SLB).Pool(context.Background(), rsp); err != nil || len(m) != 3 {
+				t.Errorf("Pool: %d members, %v", len(m), err)
+			}
+		})
+	}
+	wg.Wait()
+}
