@@ -5,9 +5,11 @@
 //
 //	provider "aliyun_slb" "web" {
 //	  region            = "cn-shanghai"
-//	  access_key_id     = var.ak          # or ALIBABA_CLOUD_ACCESS_KEY_ID
-//	  access_key_secret = var.sk          # or ALIBABA_CLOUD_ACCESS_KEY_SECRET
+//	  access_key_id     = var.ak          # or none: the default credential chain
+//	  access_key_secret = var.sk
+//	  security_token    = var.sts         # with a temporary (STS) AccessKey
 //	  endpoint          = ""              # default https://slb.aliyuncs.com
+//	  timeout           = "30s"           # each try of each API call
 //	}
 //	provider "aliyun_alb" "api" {
 //	  region = "cn-shanghai"              # endpoint default https://alb.cn-shanghai.aliyuncs.com
@@ -55,24 +57,73 @@
 // the health check is off, the load balancer confirms nothing and a member with a
 // weight counts as serving at once.
 //
-// Requests are signed with signature version 1.0 (HMAC-SHA1) and sent as POST
-// with every parameter in the query string, as the official SDKs do. The official
-// Go SDKs (github.com/alibabacloud-go/slb-20140515/v4, alb-20200616/v2) were not
-// available from the module proxy here, so the signing and calls are written with
-// net/http after the documentation.
+// # The SDK, credentials, retries and bounds
+//
+// Calls go through the official v1 Go SDK, github.com/aliyun/alibaba-cloud-sdk-go:
+// the request types of services/slb and services/alb name the parameters, the
+// SDK signs them (signature version 1.0, HMAC-SHA1) and sends every parameter in
+// the query string of a POST to "/". The SDK's client keeps per-request settings
+// (timeouts) in shared fields, so each try of a call gets a client of its own,
+// sharing the provider's HTTP transport; a transport wrapper gives the SDK's
+// requests the caller's context, which the SDK has no parameter for.
+//
+// Credentials: access_key_id and access_key_secret in the block (with
+// security_token for a temporary STS AccessKey); half a key in the block takes
+// the other half from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+// as before. With no key in the block, the default credential chain of
+// github.com/aliyun/credentials-go is asked when the provider first calls the
+// API — never by nonstop validate nor when the provider is configured — and kept:
+// the environment (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+// ALIBABA_CLOUD_SECURITY_TOKEN), OIDC in CI (ALIBABA_CLOUD_ROLE_ARN,
+// ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE), the aliyun CLI's
+// ~/.aliyun/config.json, ~/.alibabacloud/credentials, the ECS instance's RAM role
+// (ALIBABA_CLOUD_ECS_METADATA names the role; ALIBABA_CLOUD_ECS_METADATA_DISABLED
+// skips it) and ALIBABA_CLOUD_CREDENTIALS_URI. Temporary credentials it fetched
+// are reused until they near their expiry. A chain that found nothing is asked
+// again at the next call. Its lookups are bounded by credentials-go's own
+// timeouts (1 s each for the ECS metadata service, 5 s to connect and 10 s to
+// read for STS and a credentials URI), not by the provider's timeout.
+//
+// Every try is bounded by the timeout attribute (30 s by default): connecting,
+// the TLS handshake and reading the whole answer (at most 8 MiB). Each call is
+// tried up to 3 times, pausing 0.5 s then 1 s, after a refused or dropped
+// connection or an answer that says the API is busy: Code Throttling or
+// Throttling.* (Throttling.User, Throttling.Api), ServiceUnavailable, or HTTP 429
+// or 503 without a code. Every action called is safe to repeat (reads; weights are set
+// whole; UpdateServerGroupServersAttribute carries the same ClientToken on each
+// try). A timeout is not repeated, and neither is a gateway's 502 page. The SDK's
+// AutoRetry is off: it repeats at once, without a pause, after any transport
+// error (timeouts included) or 5xx, and never after throttling (HTTP 400).
+// Errors name the action and the endpoint; a call still busy after its last try
+// says "gave up after 3 tries in 1.5s (the retry bound)" with the last answer.
+//
+// Secrets: errors never quote the signed request (the HTTP client's URL error is
+// reduced to its cause), and the AccessKey ID, secret and security token of the
+// request, in their plain and percent-encoded forms, are replaced by
+// "(redacted)" in the API's error messages (SignatureDoesNotMatch quotes the
+// string the service signed). The SDK logs nothing unless its own DEBUG=sdk
+// environment switch is set, which prints requests, query strings included.
 //
 // # What was verified, and how
 //
 // No real Alibaba Cloud account or load balancer was reachable when this was
-// written. Verified: the signer reproduces the documented signature examples
-// (help.aliyun.com/document_detail/28839.html) and the official openapi-util test
-// vector; the exact requests (method, path, every query parameter, signature,
-// headers) are pinned by golden files; the answers parsed are the documented
-// response shapes of the four actions and the documented error body, replayed by an
-// httptest server (fixtures and their sources under testdata/). Not verified:
-// behaviour of the real service, such as whether SetVServerGroupAttribute needs
-// Type and Description re-sent (they are), how fast ALB jobs apply, throttling, and
-// regional endpoint quirks. Nor, for health: ListServerGroups' ShowRelationEnabled
+// written. Verified: the replay server (an httptest server pointed at through
+// the endpoint attribute, so the SDK's own code path runs) checks every
+// request's signature with an independent signer that reproduces the documented
+// signature examples (help.aliyun.com/document_detail/28839.html) and the
+// official openapi-util test vector, and its AccessKey ID, security token, nonce
+// and timestamp; the exact requests (method, path, every query parameter,
+// headers) are pinned by golden files — the same actions and parameters as the
+// hand-signed requests before the SDK, plus the SDK's RegionId on ALB calls and
+// its empty SignatureType; the answers parsed are the documented response shapes
+// and the documented error body (fixtures and their sources under testdata/);
+// the credential sources that can be served locally (block, environment,
+// credentials file, credentials URI) sign the requests. Not verified: behaviour
+// of the real service, such as whether SetVServerGroupAttribute needs Type and
+// Description re-sent (they are), how fast ALB jobs apply, real throttling
+// answers beyond the documented codes, and regional endpoint quirks; nor the ECS
+// RAM role and OIDC sources against a server (credentials-go fixes the metadata
+// host, 100.100.100.200, and sends OIDC to an https STS host named by region). Nor, for health: ListServerGroups' ShowRelationEnabled
 // parameter and RelatedListenerIds field come from the official Go SDK's API model
 // (github.com/aliyun/alibaba-cloud-sdk-go, services/alb) and are not on the
 // current API reference page; the NonNormalServers Status values (Initial,
