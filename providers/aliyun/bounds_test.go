@@ -233,3 +233,22 @@ func TestParallelCalls(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestCallerStops cancels a read of an endpoint that never answers after 200ms:
+// the SDK, which takes no context, gives up then (the transport carries the
+// caller's context), well before the provider's 30s timeout.
+func TestCallerStops(t *testing.T) {
+	addr := testfleet.SilentServer(t)
+	c := testRPC(t, "http://"+addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := c.call(ctx, describeGroup("rsp-1"), &struct{}{})
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %s after the caller stopped at 200ms", took)
+	}
+	want := "DescribeVServerGroupAttribute at http://" + addr + ": no answer before the call was stopped"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v, want one starting %q", err, want)
+	}
+}

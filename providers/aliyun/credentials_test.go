@@ -79,11 +79,11 @@ func TestCredentialSources(t *testing.T) {
 		},
 		"environment AccessKey": {
 			env: map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": envID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": envSecret},
-			id:  envID, secret: envSecret, source: "static_ak",
+			id:  envID, secret: envSecret, source: "default/env",
 		},
 		"environment STS token": {
 			env: map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": envID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": envSecret, "ALIBABA_CLOUD_SECURITY_TOKEN": envToken},
-			id:  envID, secret: envSecret, token: envToken, source: "static_sts",
+			id:  envID, secret: envSecret, token: envToken, source: "default/env",
 		},
 	}
 	for name, tc := range cases {

@@ -225,11 +225,7 @@ func (c *rpcClient) callOnce(parent context.Context, req requests.AcsRequest, ou
 func (c *rpcClient) sdkClient(ctx context.Context, key accessKey) (*sdk.Client, error) {
 	cfg := sdk.NewConfig().WithAutoRetry(false).WithUserAgent("nonstop")
 	cfg.Transport = boundTransport{ctx: ctx, base: c.transport}
-	var cred sdkcredentials.CredentialsProvider = sdkcredentials.NewStaticAKCredentialsProvider(key.id, key.secret)
-	if key.token != "" {
-		cred = sdkcredentials.NewStaticSTSCredentialsProvider(key.id, key.secret, key.token)
-	}
-	client, err := sdk.NewClientWithOptions(c.region, cfg, cred)
+	client, err := sdk.NewClientWithOptions(c.region, cfg, keyProvider(key))
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +233,18 @@ func (c *rpcClient) sdkClient(ctx context.Context, key accessKey) (*sdk.Client, 
 	client.SetReadTimeout(c.bound())
 	return client, nil
 }
+
+// keyProvider hands the SDK the key of one try; the SDK sends its source as
+// x-acs-credentials-provider.
+type keyProvider accessKey
+
+// GetCredentials returns the key.
+func (k keyProvider) GetCredentials() (*sdkcredentials.Credentials, error) {
+	return &sdkcredentials.Credentials{AccessKeyId: k.id, AccessKeySecret: k.secret, SecurityToken: k.token, ProviderName: k.source}, nil
+}
+
+// GetProviderName returns where the key came from.
+func (k keyProvider) GetProviderName() string { return k.source }
 
 // transportError is a request that got no answer. Its message names the
 // action and the endpoint (never the signed query, which holds the AccessKey
