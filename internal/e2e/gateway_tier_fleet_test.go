@@ -29,6 +29,9 @@ const (
 	gatewayService = "patent-gateway"
 	// gatewayPool is the HAProxy backend that stands in for the SLB's vServer group.
 	gatewayPool = "gateway_pool"
+	// gatewayTierPropagation overrides the example's 30s: the consumers here
+	// re-select every second and Polaris pushes within about two.
+	gatewayTierPropagation = 4 * time.Second
 )
 
 // gatewayTier is the two-tier fleet of examples/gateway-tier on this machine:
@@ -178,7 +181,7 @@ func (g *gatewayTier) releaser(searchVersion, gatewayVersion string) *releaser {
 	vars := map[string]string{
 		"search_version":    demo.HCLString(searchVersion),
 		"gateway_version":   demo.HCLString(gatewayVersion),
-		"propagation":       demo.HCLString("4s"),
+		"propagation":       demo.HCLString(gatewayTierPropagation.String()),
 		"health_path":       demo.HCLString("/health"),
 		"nacos":             demo.HCLString(registry.NacosAddr),
 		"polaris":           demo.HCLString(registry.NativeAddr),

@@ -10,6 +10,7 @@ import (
 	"github.com/nonstop-release/nonstop/executor/operation"
 	"github.com/nonstop-release/nonstop/internal/demo"
 	fleetpkg "github.com/nonstop-release/nonstop/internal/fleet"
+	"github.com/nonstop-release/nonstop/internal/testfleet"
 )
 
 // TestGatewayTierZeroDowntime releases both tiers of examples/gateway-tier in one
@@ -65,7 +66,13 @@ func TestGatewayTierZeroDowntime(t *testing.T) {
 	for _, c := range counts {
 		requests += c.Sent()
 	}
-	t.Logf("gateway tier: both tiers released in one apply in %s, %d requests on 3 paths", elapsed.Round(time.Millisecond), requests)
+	// The physical minimum: per group, the propagation, then the restart until the
+	// instance serves (start-up delay and warm-up; a gateway also until HAProxy's
+	// rise checks pass); two groups per tier, one tier after the other.
+	floor := 2*(gatewayTierPropagation+startDelay+warmup) +
+		2*(gatewayTierPropagation+demo.ComputedConfirm(startDelay, warmup, testfleet.DefaultHAProxyChecks))
+	t.Logf("gateway tier: both tiers released in one apply in %s (physical minimum %s, ×%.2f), %d requests on 3 paths",
+		elapsed.Round(time.Millisecond), floor, elapsed.Seconds()/floor.Seconds(), requests)
 
 	// The search servers were released before the first gateway step began.
 	searchFirst, searchLast := spans.span(searchService)
