@@ -142,6 +142,8 @@ type execution struct {
 	resume  *resumeHub
 	guards  *registryGuards
 	settles drainSettles
+	// pulses tell whether each registry answers during propagation waits.
+	pulses pulses
 	// secrets redacts the configuration's sensitive values from what is journaled.
 	secrets *redact.Redactor
 	now     func() time.Time

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
@@ -28,7 +27,7 @@ func (x *execution) runStep(ctx context.Context, st *planner.Step) ([]write, err
 	case planner.GatewayPublish:
 		return x.publishGateway(ctx, st)
 	case planner.WaitPropagation:
-		return nil, sleep(ctx, time.Duration(st.Args.Duration))
+		return nil, x.waitPropagation(ctx, st)
 	case planner.WaitDrain:
 		return nil, x.waitDrain(ctx, st)
 	case planner.WaitServing:
