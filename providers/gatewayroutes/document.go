@@ -124,7 +124,7 @@ func (d *Document) normalize() {
 }
 
 // Marshal returns the canonical text of the document: JSON indented by two spaces,
-// keys sorted, no HTML escaping, ending in a newline. The same document always
+// keys sorted, no HTML escaping, no final newline. The same document always
 // yields the same bytes.
 func (d Document) Marshal() string {
 	d.Routes = slices.Clone(d.Routes)
@@ -137,7 +137,9 @@ func (d Document) Marshal() string {
 	if err := enc.Encode(d); err != nil {
 		panic("gatewayroutes: " + err.Error()) // strings, ints and maps of them always encode
 	}
-	return b.String()
+	// Without the encoder's final newline: Nacos' HTTP API (and Polaris') trims
+	// content, so a document that ended in one would never read back as written.
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // Parse reads a document. Anything but a JSON object of this format is an error;
