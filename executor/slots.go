@@ -1,8 +1,6 @@
 package executor
 
 import (
-	"net"
-
 	"github.com/nonstop-release/nonstop/planner"
 )
 
@@ -14,32 +12,22 @@ import (
 // services that mostly wait (propagation, drain, warm-up) releases in the time of
 // one.
 type slots struct {
-	par, perHost int
-	used         map[string]int
+	bounds planner.Bounds
+	used   map[string]int
 }
 
 // DefaultPerHostDeploys bounds concurrent deploys on one host when
 // Runner.PerHostDeploys is zero.
-const DefaultPerHostDeploys = 10
+const DefaultPerHostDeploys = planner.DefaultPerHostDeploys
 
 func newSlots(par, perHost int) *slots {
-	return &slots{par: par, perHost: perHost, used: map[string]int{}}
+	return &slots{bounds: planner.NewBounds(par, perHost), used: map[string]int{}}
 }
 
-// keys returns the slots a step needs, with their limits.
+// keys returns the slots a step needs, with their limits: planner.Bounds.Slots,
+// the rule the plan's estimate simulates too.
 func (s *slots) keys(st *planner.Step) map[string]int {
-	switch st.Kind {
-	case planner.BalancerSetWeight, planner.BalancerSetState, planner.BalancerSwitch,
-		planner.RegistrySetEnabled, planner.RegistrySetWeight, planner.RouteSet, planner.RouteDelete:
-		return map[string]int{"provider " + st.Args.Provider: s.par}
-	case planner.Deploy:
-		k := map[string]int{"deploy": s.par}
-		if host, _, err := net.SplitHostPort(st.Args.Address); err == nil {
-			k["host "+host] = s.perHost
-		}
-		return k
-	}
-	return nil
+	return s.bounds.Slots(st)
 }
 
 // take reserves the step's slots and reports true, or reports false and takes

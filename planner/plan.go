@@ -196,8 +196,13 @@ type Summary struct {
 	WeightChanges int `json:"weight_changes"`
 	RouteChanges  int `json:"route_changes"`
 	OtherChanges  int `json:"other_changes"`
-	// EstimatedWall is the sum of waits on the critical path.
+	// EstimatedWall is the plan's expected wall time: simulated under Estimate's
+	// bounds and assumptions when Estimate is set, else the sum of waits on the
+	// critical path.
 	EstimatedWall Duration `json:"estimated_wall"`
+	// Estimate says what EstimatedWall assumed; nil when the plan was made
+	// without bounds (Options.Bounds).
+	Estimate *EstimateBasis `json:"estimate,omitempty"`
 }
 
 // HasChanges reports whether applying the plan would change anything: it has steps

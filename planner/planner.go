@@ -22,6 +22,10 @@ type Options struct {
 	// Recovery holds, by service, what an interrupted apply left unproven (from
 	// state): the plan repeats waits and gates it cannot prove have passed.
 	Recovery map[string]Recovery
+	// Bounds are the bounds the plan will be applied under; when set, the
+	// summary's estimate simulates them (see EstimateWall). Nil: the estimate is
+	// the sum of waits on the critical path.
+	Bounds *Bounds
 }
 
 // Recovery is what an interrupted apply left unproven for one service.
@@ -83,6 +87,9 @@ func MakePlan(cfg *lang.Config, live *Live, opts Options) (*Plan, diags.Diagnost
 	}
 	p.Changes = changes
 	p.Summary = summarize(p, after)
+	if opts.Bounds != nil {
+		p.Summary.estimate(p.Steps, after, *opts.Bounds)
+	}
 	hashed.Wait()
 	p.Prior = Prior{Objects: prior, ConfigHash: cfg.Hash, Commit: opts.Commit}
 	return p, ds

@@ -218,7 +218,9 @@ func PlanLive(ctx context.Context, o Options) (*planner.Plan, *planner.Live, dia
 // makePlan plans against live and records in the plan the live values it was
 // made from.
 func (x *op) makePlan(live *planner.Live, commit string, known map[string]map[string]string, rec map[string]planner.Recovery) (*planner.Plan, diags.Diagnostics) {
-	p, ds := planner.MakePlan(x.cfg, live, planner.Options{Targets: x.o.Targets, Commit: commit, KnownVersions: known, Recovery: rec})
+	bounds := planner.NewBounds(x.o.Parallelism, x.o.PerHostDeploys)
+	p, ds := planner.MakePlan(x.cfg, live, planner.Options{Targets: x.o.Targets, Commit: commit, KnownVersions: known, Recovery: rec,
+		Bounds: &bounds})
 	if p != nil {
 		p.RecordPrior(live)
 		tree := ""

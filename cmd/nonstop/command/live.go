@@ -28,7 +28,7 @@ type liveFlags struct {
 // declare is reported by Check once the configuration is loaded.
 func (f *liveFlags) Register(fs *flag.FlagSet) {
 	f.Parallelism = planner.DefaultParallelism
-	fs.Func("parallelism", "read at most `N` pools and services at once (default 10)", func(s string) error {
+	fs.Func("parallelism", "read at most `N` pools and services at once; apply also writes to each provider and runs deploys at most N at once, steps that only wait are not bounded (default 10)", func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
 			return fmt.Errorf("must be a whole number of at least 1, not %q", s)

@@ -90,6 +90,8 @@ func runPlan(m *Meta, args []string) int {
 	out := fs.String("out", "", "save the plan, sealed, to `FILE` for apply and show")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
 	refresh := fs.Bool("refresh", true, "accepted for Terraform's sake, but -refresh=false is refused: live state is the only input of a plan besides the configuration")
+	perHost := fs.Int("parallelism-per-host", planner.DefaultPerHostDeploys,
+		"estimate with at most `N` deploys at once on one host, as apply -parallelism-per-host N would run them")
 	baseRef := fs.String("base", "", "pull-request mode: report the configuration change from the git `REF` (e.g. origin/main) and the drift repaired apart from the plan")
 	var vars VarFlags
 	vars.Register(fs)
@@ -134,11 +136,12 @@ func runPlan(m *Meta, args []string) int {
 		r.base, r.baseCfg, r.hasBase = *baseRef, base, true
 	}
 	plan, live, pds, running := operation.PlanWhenIdle(context.Background(), operation.Options{
-		Config:      cfg,
-		Dir:         dir,
-		Targets:     lf.Targets,
-		Parallelism: lf.Parallelism,
-		Logger:      m.log,
+		Config:         cfg,
+		Dir:            dir,
+		Targets:        lf.Targets,
+		Parallelism:    lf.Parallelism,
+		PerHostDeploys: *perHost,
+		Logger:         m.log,
 	}, m.wait("plan", lock))
 	ds = ds.Append(pds)
 	m.ShowDiagnostics(ds, Sources(cfg, dir))

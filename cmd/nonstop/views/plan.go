@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nonstop-release/nonstop/planner"
 	"github.com/nonstop-release/nonstop/providers"
@@ -45,7 +44,7 @@ func RenderPlan(w io.Writer, p *planner.Plan) error {
 		fmt.Fprintln(bw)
 	}
 	fmt.Fprintln(bw, planSummaryLine(p.Summary))
-	fmt.Fprintf(bw, "Estimated wall time: %s (waits on the critical path)\n", time.Duration(p.Summary.EstimatedWall))
+	fmt.Fprint(bw, estimateText(p.Summary))
 	return bw.Flush()
 }
 

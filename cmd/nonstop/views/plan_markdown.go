@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/nonstop-release/nonstop/lang"
@@ -73,8 +72,7 @@ func RenderPlanReportMarkdown(r PlanReport, maxChars int) []string {
 	}
 	summary := "**Plan:** " + NoChangesMessage
 	if p.HasChanges() {
-		summary = "**Plan:**" + strings.TrimPrefix(planSummaryLine(p.Summary), "Plan:") +
-			" Estimated wall time: " + time.Duration(p.Summary.EstimatedWall).String() + "."
+		summary = "**Plan:**" + strings.TrimPrefix(planSummaryLine(p.Summary), "Plan:") + estimateMarkdown(p.Summary)
 	}
 	var extra []string
 	if r.Base != "" {

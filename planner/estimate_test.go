@@ -1,0 +1,157 @@
+package planner
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// estimateSteps builds steps and their dependency indexes from a compact
+// description: each step's kind, address or provider, duration and the indexes
+// it runs after.
+type estStep struct {
+	kind     StepKind
+	provider string
+	address  string
+	wait     time.Duration
+	after    []int32
+}
+
+func estimatePlan(in []estStep) ([]Step, [][]int32) {
+	steps := make([]Step, len(in))
+	after := make([][]int32, len(in))
+	for i, s := range in {
+		steps[i] = Step{ID: fmt.Sprint(i), Kind: s.kind, Args: StepArgs{Provider: s.provider, Address: s.address, Duration: Duration(s.wait)}}
+		after[i] = s.after
+	}
+	return steps, after
+}
+
+// repeat returns n copies of s.
+func repeat(n int, s estStep) []estStep {
+	out := make([]estStep, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+// deploysOn returns n independent deploys on n hosts (distinct: true) or on one.
+func deploysOn(n int, distinct bool) []estStep {
+	out := make([]estStep, n)
+	for i := range out {
+		host := "10.0.0.1"
+		if distinct {
+			host = fmt.Sprintf("10.0.%d.%d", i/250, i%250)
+		}
+		out[i] = estStep{kind: Deploy, address: host + ":8080"}
+	}
+	return out
+}
+
+func TestEstimateWall(t *testing.T) {
+	write := func(p string, after ...int32) estStep {
+		return estStep{kind: RegistrySetEnabled, provider: p, after: after}
+	}
+	wait := func(d time.Duration, after ...int32) estStep {
+		return estStep{kind: WaitPropagation, wait: d, after: after}
+	}
+	tests := map[string]struct {
+		steps  []estStep
+		bounds Bounds
+		want   time.Duration
+	}{
+		"a hundred waits take the time of one": {
+			steps: repeat(100, wait(2*time.Second)), bounds: NewBounds(10, 10), want: 2 * time.Second,
+		},
+		"deploys beyond the bound queue": {
+			steps: deploysOn(25, true), bounds: NewBounds(10, 10), want: 3 * AssumedDeploy,
+		},
+		"the per-host bound binds before the global one": {
+			steps: deploysOn(8, false), bounds: NewBounds(10, 2), want: 4 * AssumedDeploy,
+		},
+		"writes are bounded per provider": {
+			steps: append(repeat(20, write("nacos.a")), repeat(10, write("nacos.b"))...), bounds: NewBounds(10, 10),
+			want: 2 * AssumedWrite,
+		},
+		"a chain adds up": {
+			steps: []estStep{write("nacos.a"), wait(2*time.Second, 0), {kind: Deploy, address: "10.0.0.1:1", after: []int32{1}},
+				{kind: WaitHealthy, after: []int32{2}}, write("nacos.a", 3)},
+			bounds: NewBounds(10, 10), want: AssumedWrite + 2*time.Second + AssumedDeploy + AssumedWrite,
+		},
+		"zero bounds mean the defaults": {
+			steps: deploysOn(20, true), want: 2 * AssumedDeploy,
+		},
+		"no steps": {bounds: NewBounds(1, 1)},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			steps, after := estimatePlan(tc.steps)
+			if got := EstimateWall(steps, after, tc.bounds).Wall; got != tc.want {
+				t.Errorf("EstimateWall = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestEstimateOfAFleet plans the benchmark fleet (1,000 services, 10,000
+// instances, depends_on chains of ten) with and without bounds: without, the
+// estimate is the critical path of waits as before; with, it can be no less
+// than that, nor than the deploys' share of the deploy bound.
+func TestEstimateOfAFleet(t *testing.T) {
+	cfg, live := benchFleet()
+	plain, ds := MakePlan(cfg, live, Options{})
+	if ds.HasErrors() {
+		t.Fatal(ds.Err())
+	}
+	if plain.Summary.Estimate != nil {
+		t.Error("a plan made without bounds has an estimate basis")
+	}
+	b := NewBounds(10, 10)
+	bounded, ds := MakePlan(cfg, live, Options{Bounds: &b})
+	if ds.HasErrors() {
+		t.Fatal(ds.Err())
+	}
+	e := bounded.Summary.Estimate
+	if e == nil {
+		t.Fatal("a plan made with bounds has no estimate basis")
+	}
+	if e.CriticalWaits != plain.Summary.EstimatedWall {
+		t.Errorf("critical waits %s, want the unbounded estimate %s", time.Duration(e.CriticalWaits), time.Duration(plain.Summary.EstimatedWall))
+	}
+	deploys := 0
+	for _, st := range bounded.Steps {
+		if st.Kind == Deploy {
+			deploys++
+		}
+	}
+	floor := time.Duration(deploys/b.Deploys) * AssumedDeploy
+	wall := time.Duration(bounded.Summary.EstimatedWall)
+	if wall < floor || wall < time.Duration(e.CriticalWaits) {
+		t.Errorf("estimate %s for %d deploys at %d at once, below the floor %s or the critical waits %s",
+			wall, deploys, b.Deploys, floor, time.Duration(e.CriticalWaits))
+	}
+	t.Logf("%d steps, %d deploys: critical waits %s, estimate %s", len(bounded.Steps), deploys, time.Duration(e.CriticalWaits), wall)
+}
+
+// BenchmarkEstimate simulates the benchmark fleet's plan under the default bounds.
+func BenchmarkEstimate(b *testing.B) {
+	cfg, live := benchFleet()
+	p, ds := MakePlan(cfg, live, Options{})
+	if ds.HasErrors() {
+		b.Fatal(ds.Err())
+	}
+	index := map[string]int32{}
+	for i, st := range p.Steps {
+		index[st.ID] = int32(i)
+	}
+	after := make([][]int32, len(p.Steps))
+	for i, st := range p.Steps {
+		for _, a := range st.After {
+			after[i] = append(after[i], index[a])
+		}
+	}
+	for b.Loop() {
+		EstimateWall(p.Steps, after, NewBounds(10, 10))
+	}
+}
