@@ -12,9 +12,11 @@
 # it registers disabled until nonstop enables it.
 #
 # As written it hands over to the program named by NONSTOP_DEPLOY_HOOK, called
-# with the same three arguments. `make demo EXAMPLE=<this directory>` sets it,
-# through the deploy_env variable, to examples/demo/deploy.sh, which restarts a
-# demo-service instance of the demo fleet.
+# with the same three arguments. The end-to-end test of this example
+# (go test ./internal/e2e -run GatewayTier) sets it, through the deploy_env
+# variable, to examples/demo/deploy.sh, which restarts a demo-service instance:
+# a search server, or a gateway when the service's deploy env names
+# NONSTOP_DEMO_GATEWAY_TO.
 set -eu
 if [ $# -ne 3 ]; then
 	echo "usage: $0 HOST PORT VERSION" >&2
@@ -22,7 +24,7 @@ if [ $# -ne 3 ]; then
 fi
 if [ -z "${NONSTOP_DEPLOY_HOOK:-}" ]; then
 	echo "deploy.sh: NONSTOP_DEPLOY_HOOK is not set. This example's deploy.sh only hands over:" >&2
-	echo "run the example on the demo fleet with 'make demo EXAMPLE=NAME', or replace the" >&2
+	echo "run the example with 'go test ./internal/e2e -run GatewayTier -v', or replace the" >&2
 	echo "script's last line with your own deploy." >&2
 	exit 2
 fi
