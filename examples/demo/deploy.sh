@@ -21,6 +21,9 @@
 #   NONSTOP_DEMO_GROUP         the registry group it registers in (default DEFAULT_GROUP)
 #   NONSTOP_DEMO_BAD_VERSIONS  versions (space or comma separated) that start with
 #                              -fail-health, to show a failed release rolling back
+#   NONSTOP_DEMO_HANG_VERSIONS versions whose deploy hangs after stopping the old
+#                              instance (a stuck package download), to show a
+#                              deploy timeout killing the script and rolling back
 #   NONSTOP_DEMO_START_DELAY   start-up delay before the port opens ("3s", "0")
 #   NONSTOP_DEMO_WARMUP        warm-up during which every request answers 503
 #   NONSTOP_REGISTER_ENABLED   "false" registers the instance disabled (nonstop's
@@ -71,6 +74,14 @@ if [ -f "$pidfile" ]; then
 	fi
 	rm -f "$pidfile"
 fi
+
+hang_versions=${NONSTOP_DEMO_HANG_VERSIONS:-}
+for hang in ${hang_versions//,/ }; do
+	if [ "$hang" = "$version" ]; then
+		echo "fetching $version: no answer from the artifact store (hangs until the deploy timeout)"
+		sleep 3600
+	fi
+done
 
 # 2. Start the new version detached, in its own session (setsid: pid = process
 # group), and return.

@@ -43,6 +43,10 @@ type Config struct {
 	DeployEnv map[string]string
 	// FleetDir, DemoBin and BadVersions are passed to deploy.sh.
 	FleetDir, DemoBin, BadVersions string
+	// HangVersions are versions whose deploy stops the old instance and then hangs
+	// (deploy.sh's NONSTOP_DEMO_HANG_VERSIONS); DeployTimeout bounds the deploy
+	// ("1m" when empty).
+	HangVersions, DeployTimeout string
 }
 
 var configTemplate = template.Must(template.New("config").Funcs(template.FuncMap{
@@ -111,11 +115,14 @@ service {{printf "%q" .Service}} {
       NONSTOP_DEMO_BIN          = {{printf "%q" .DemoBin}}
       NONSTOP_DEMO_NACOS        = {{printf "%q" .Nacos}}
       NONSTOP_DEMO_BAD_VERSIONS = {{printf "%q" .BadVersions}}
+{{- if .HangVersions}}
+      NONSTOP_DEMO_HANG_VERSIONS = {{printf "%q" .HangVersions}}
+{{- end}}
 {{- range $k, $v := .DeployEnv}}
       {{$k}} = {{printf "%q" $v}}
 {{- end}}
     }
-    timeout = "1m"
+    timeout = {{printf "%q" .DeployTimeout}}
   }
 
   health {
@@ -147,6 +154,9 @@ func hclList(items []string) string {
 func (c Config) Render() ([]byte, error) {
 	if c.HealthTimeout == "" {
 		c.HealthTimeout = "20s"
+	}
+	if c.DeployTimeout == "" {
+		c.DeployTimeout = "1m"
 	}
 	var b bytes.Buffer
 	if err := configTemplate.Execute(&b, c); err != nil {

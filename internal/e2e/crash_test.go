@@ -68,9 +68,14 @@ type crashPoint struct {
 	event string // "step_start" or "step_complete"
 	n     int
 	sig   syscall.Signal
+	// rollback counts only the events of rollback steps.
+	rollback bool
 }
 
 func (c crashPoint) String() string {
+	if c.rollback {
+		return fmt.Sprintf("%s after rollback %s #%d", strings.ToUpper(signalName(c.sig)), c.event, c.n)
+	}
 	return fmt.Sprintf("%s after %s #%d", strings.ToUpper(signalName(c.sig)), c.event, c.n)
 }
 
@@ -134,12 +139,12 @@ func TestCrashMatrix(t *testing.T) {
 		var points []crashPoint
 		if full {
 			for n := 1; n <= steps; n++ {
-				points = append(points, crashPoint{"step_start", n, syscall.SIGKILL}, crashPoint{"step_complete", n, syscall.SIGKILL})
+				points = append(points, crashPoint{"step_start", n, syscall.SIGKILL, false}, crashPoint{"step_complete", n, syscall.SIGKILL, false})
 			}
 		} else {
 			for range samples {
 				event := []string{"step_start", "step_complete"}[rng.IntN(2)]
-				points = append(points, crashPoint{event, 1 + rng.IntN(steps), syscall.SIGKILL})
+				points = append(points, crashPoint{event, 1 + rng.IntN(steps), syscall.SIGKILL, false})
 			}
 		}
 		for _, cp := range points {
@@ -165,8 +170,74 @@ func TestCrashMatrix(t *testing.T) {
 	// A polite stop: SIGTERM in the middle of a rolling release finishes or stops
 	// the steps in flight, journals them, releases the lock and exits non-zero.
 	t.Run("rolling/sigterm", func(t *testing.T) {
-		runCrash(t, "rolling", crashStrategies[0].block, crashPoint{"step_complete", 10, syscall.SIGTERM})
+		runCrash(t, "rolling", crashStrategies[0].block, crashPoint{"step_complete", 10, syscall.SIGTERM, false})
 	})
+	// Ctrl-C is the same polite stop.
+	t.Run("rolling/sigint", func(t *testing.T) {
+		runCrash(t, "rolling", crashStrategies[0].block, crashPoint{"step_start", 6, syscall.SIGINT, false})
+	})
+	// A crash during a rollback: the next apply (the person reverted the
+	// release) must converge without a failed request.
+	points := []crashPoint{{"step_start", 1 + rng.IntN(rollbackSteps), syscall.SIGKILL, true}}
+	if full {
+		points = nil
+		for n := 1; n <= rollbackSteps; n++ {
+			points = append(points, crashPoint{"step_start", n, syscall.SIGKILL, true}, crashPoint{"step_complete", n, syscall.SIGKILL, true})
+		}
+	}
+	for _, cp := range points {
+		t.Run(fmt.Sprintf("rollback/%s_%d", cp.event, cp.n), func(t *testing.T) { runRollbackCrash(t, cp) })
+	}
+}
+
+// rollbackSteps is how many rollback steps the rollback scenario has at least:
+// two instances of group a, each drained if needed, redeployed, checked,
+// verified, confirmed by HAProxy's checks and put back on three paths.
+const rollbackSteps = 12
+
+// runRollbackCrash releases 1.0.0 → 1.6.0, whose health check never passes; the
+// apply rolls back and is killed at cp, counted in rollback steps. Then the
+// release is reverted (1.0.0) and applied again: drift must be clear, every
+// instance must serve 1.0.0, and no request may have failed on any path.
+func runRollbackCrash(t *testing.T, cp crashPoint) {
+	bin := nonstopBinary(t)
+	name := strings.ReplaceAll(fmt.Sprintf("crash-rollback-%s-%s-%d", signalName(cp.sig), cp.event, cp.n), "_", "-")
+	f := newFleet(t, name, "1.0.0", quickStart)
+	f.cfg.BadVersions = "1.6.0"
+	f.cfg.HealthTimeout = "4s"
+	f.releaser("1.6.0")
+	t.Logf("scenario: rollback %s", cp)
+	tr := f.startLoad(4)
+
+	killed, err := applyUntil(t, bin, f.dir, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !killed {
+		t.Logf("the rollback finished before %s", cp)
+	}
+	r := f.releaser("1.0.0") // the person reverts the release
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "apply", "-auto-approve", "-no-color", f.dir).CombinedOutput()
+	t.Logf("apply of the reverted release:\n%s", out)
+	if err != nil {
+		t.Errorf("the apply after the crash failed: %v", err)
+	}
+	out, err = exec.CommandContext(ctx, bin, "drift", "-no-color", f.dir).CombinedOutput()
+	if err != nil {
+		t.Errorf("drift after recovery: %v\n%s", err, out)
+	}
+	time.Sleep(2 * time.Second)
+	counts := f.stopLoad(tr, minAvailable)
+	report.add(t, "rollback", cp, counts, tr.paths)
+	assertNeverServed(t, counts, "1.6.0")
+
+	wantView := map[string]instanceView{}
+	want(wantView, f.addrs(), "1.0.0", true)
+	if diff := cmp.Diff(wantView, f.view(r)); diff != "" {
+		t.Errorf("instances after recovery (-want +got):\n%s", diff)
+	}
 }
 
 // planSteps counts the steps of a strategy's release on a fleet like the ones the
@@ -256,8 +327,16 @@ func applyUntil(t *testing.T, bin, dir string, cp crashPoint) (bool, error) {
 		var ev struct {
 			Type    string `json:"type"`
 			Message string `json:"@message"`
+			Hook    struct {
+				Step *struct {
+					ID string `json:"id"`
+				} `json:"step"`
+			} `json:"hook"`
 		}
 		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			continue
+		}
+		if cp.rollback && (ev.Hook.Step == nil || !strings.Contains(ev.Hook.Step.ID, ".rollback.")) {
 			continue
 		}
 		if ev.Type == cp.event && !sent {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nonstop-release/nonstop/executor"
+	"github.com/nonstop-release/nonstop/planner"
 )
 
 // Provider faults during an apply, on the real fleet under load: each fault makes
@@ -162,6 +163,123 @@ func TestCanaryAnalysisWithoutDataRollsBack(t *testing.T) {
 		t.Errorf("instances after the rollback (-want +got):\n%s", diff)
 	}
 }
+
+// TestHungDeployTimesOutAndRollsBack releases a version whose deploy stops the old
+// instance and then hangs (a stuck artifact download). The deploy timeout kills
+// the script's whole process group; the rollback redeploys the old version on
+// the instance, which was out of traffic all along; no request fails on any path,
+// and nothing of the hung deploy is left running.
+func TestHungDeployTimesOutAndRollsBack(t *testing.T) {
+	f := newFleet(t, "fault-hung-svc", "1.0.0", quickStart)
+	f.cfg.HangVersions = "1.7.0"
+	f.cfg.DeployTimeout = "5s"
+	r := f.releaser("1.7.0")
+	tr := f.startLoad(4)
+	res, elapsed, err := f.release(r)
+	time.Sleep(2 * time.Second)
+	counts := f.stopLoad(tr, minAvailable)
+	t.Logf("hung deploy → rollback wall time: %s", elapsed.Round(time.Millisecond))
+	if err == nil {
+		t.Fatal("a release whose deploy hangs succeeded")
+	}
+	sr := res.Services[f.service]
+	if sr.Outcome != executor.OutcomeRolledBack {
+		t.Errorf("outcome %s (%s; rollback: %s), want %s", sr.Outcome, sr.Error, sr.RollbackError, executor.OutcomeRolledBack)
+	}
+	if !strings.Contains(sr.Error, "5s") {
+		t.Errorf("the failure %q does not name the deploy timeout (5s)", sr.Error)
+	}
+	assertNeverServed(t, counts, "1.7.0")
+	wantView := map[string]instanceView{}
+	want(wantView, f.addrs(), "1.0.0", true)
+	if diff := cmp.Diff(wantView, f.view(r)); diff != "" {
+		t.Errorf("instances after the rollback (-want +got):\n%s", diff)
+	}
+	// The hung script's `sleep 3600` died with its process group.
+	if left := hungSleeps(t); len(left) > 0 {
+		t.Errorf("the hung deploy left processes running: %v", left)
+	}
+}
+
+// hungSleeps lists the pids of `sleep 3600` processes (the hung deploy script's).
+func hungSleeps(t *testing.T) []string {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if string(b) == "sleep\x003600\x00" {
+			out = append(out, filepath.Base(filepath.Dir(p)))
+		}
+	}
+	return out
+}
+
+// TestRegistryFrozenMidRelease freezes the registry (SIGSTOP: connections stay
+// open, nothing answers) for 6 s from the start of the first propagation wait,
+// so that nonstop's next registry reads and writes and the instances' own
+// connections all hang. The apply either rides it out (its writes are retried
+// and bounded) or fails and rolls back; then the thawed registry is given a
+// moment, the next apply converges, and no request fails on any path.
+func TestRegistryFrozenMidRelease(t *testing.T) {
+	f := newFleet(t, "fault-frozen-svc", "1.0.0", quickStart)
+	r := f.releaser("1.1.0")
+	var once sync.Once
+	thawed := make(chan struct{})
+	r.events = eventFunc(func(e executor.Event) {
+		if e.Type != executor.EventStepStart || e.Step == nil || e.Step.Kind != planner.WaitPropagation {
+			return
+		}
+		once.Do(func() {
+			if err := registry.Freeze(); err != nil {
+				t.Error(err)
+			}
+			t.Log("registry frozen")
+			go func() {
+				defer close(thawed)
+				time.Sleep(6 * time.Second)
+				if err := registry.Thaw(); err != nil {
+					t.Error(err)
+				}
+				t.Log("registry thawed")
+			}()
+		})
+	})
+	t.Cleanup(func() { _ = registry.Thaw() })
+	tr := f.startLoad(4)
+	res, elapsed, err := f.release(r)
+	<-thawed
+	if err != nil {
+		sr := res.Services[f.service]
+		t.Logf("the apply failed while the registry was frozen after %s: %v (outcome %s, rollback: %s)",
+			elapsed.Round(time.Millisecond), err, sr.Outcome, sr.RollbackError)
+		time.Sleep(3 * time.Second)
+		if _, _, err := f.release(f.releaser("1.1.0")); err != nil {
+			t.Errorf("the apply after the thaw failed: %v", err)
+		}
+	} else {
+		t.Logf("the apply rode out the frozen registry in %s", elapsed.Round(time.Millisecond))
+	}
+	time.Sleep(2 * time.Second)
+	f.stopLoad(tr, minAvailable)
+	wantView := map[string]instanceView{}
+	want(wantView, f.addrs(), "1.1.0", true)
+	if diff := cmp.Diff(wantView, f.view(r)); diff != "" {
+		t.Errorf("instances after recovery (-want +got):\n%s", diff)
+	}
+	f.assertNoChanges(r)
+}
+
+// eventFunc is an executor.EventSink.
+type eventFunc func(executor.Event)
+
+func (f eventFunc) Emit(e executor.Event) { f(e) }
 
 // quoteAll quotes each argument for sh.
 func quoteAll(args []string) []string {

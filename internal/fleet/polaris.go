@@ -166,6 +166,24 @@ func (p *Polaris) Stop() {
 	})
 }
 
+// Freeze stops Polaris' process group (SIGSTOP): it keeps its connections open
+// and answers nothing, as a registry does in a long GC pause, a hung disk or a
+// network partition that drops packets, until Thaw.
+func (p *Polaris) Freeze() error {
+	if p.cmd.Process == nil {
+		return fmt.Errorf("polaris is not running")
+	}
+	return syscall.Kill(-p.cmd.Process.Pid, syscall.SIGSTOP)
+}
+
+// Thaw lets a frozen Polaris run again (SIGCONT).
+func (p *Polaris) Thaw() error {
+	if p.cmd.Process == nil {
+		return fmt.Errorf("polaris is not running")
+	}
+	return syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT)
+}
+
 // PolarisBinary returns the path of the cached Polaris binary, building it with
 // scripts/polaris.sh when it is missing.
 func PolarisBinary() (string, error) {
