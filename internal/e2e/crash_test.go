@@ -247,6 +247,7 @@ func planSteps(t *testing.T, block string, i int) int {
 	f := newFleet(t, fmt.Sprintf("crashplan%d-svc", i), "1.0.0", quickStart)
 	f.cfg.Strategy = block
 	r := f.releaser("1.1.0")
+	f.waitServing(4)
 	p, ds := operation.Plan(context.Background(), f.options(r))
 	if ds.HasErrors() {
 		t.Fatal(ds.Err())

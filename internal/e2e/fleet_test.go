@@ -188,10 +188,10 @@ type traffic struct {
 // whatever their state: not a path requests take.
 const checksUpPath = "haproxy checks up"
 
-// startLoad starts the three paths: nginx, HAProxy and a registry consumer that
-// re-selects a healthy instance every second. It first waits until every path
-// sees the instances: the consumer lists them and HAProxy's checks have them up.
-func (f *fleet) startLoad(instances int) *traffic {
+// waitServing waits until every path sees the instances: the consumer lists them
+// and HAProxy's checks have them up. A plan made earlier sees members the
+// balancer does not route to yet.
+func (f *fleet) waitServing(instances int) {
 	f.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	checksUp := demo.HAProxyServing("haproxy", f.haproxy.TCPURL(), pool)
@@ -206,6 +206,14 @@ func (f *fleet) startLoad(instances int) *traffic {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// startLoad starts the three paths: nginx, HAProxy and a registry consumer that
+// re-selects a healthy instance every second. It first waits until every path
+// sees the instances: the consumer lists them and HAProxy's checks have them up.
+func (f *fleet) startLoad(instances int) *traffic {
+	f.t.Helper()
+	f.waitServing(instances)
 	sampler := demo.StartSampler(sampleEvery,
 		demo.NginxServing("nginx", f.nginx.UpstreamsFile, pool),
 		demo.HAProxyServing("haproxy", f.haproxy.TCPURL(), pool),
