@@ -108,6 +108,9 @@ func (x *execution) runGraph(ctx context.Context, g *graph) {
 		}
 	}
 	done := make(chan stepDone)
+	// released receives a running step whose slots go back early (waitsFromHere).
+	released := make(chan int)
+	given := make([]bool, len(g.steps))
 	handled := make(chan struct{})
 	running, handlers := 0, 0
 
@@ -124,7 +127,8 @@ func (x *execution) runGraph(ctx context.Context, g *graph) {
 				sr.running++
 				running++
 				go func(i int) {
-					done <- stepDone{i, x.runOne(ctx, &g.steps[i], sr, false)}
+					sctx := withSlotRelease(ctx, func() { released <- i })
+					done <- stepDone{i, x.runOne(sctx, &g.steps[i], sr, false)}
 				}(i)
 			}
 			ready = kept
@@ -146,10 +150,15 @@ func (x *execution) runGraph(ctx context.Context, g *graph) {
 		select {
 		case <-handled:
 			handlers--
+		case i := <-released:
+			slots.give(&g.steps[i])
+			given[i] = true
 		case d := <-done:
 			running--
 			st := &g.steps[d.index]
-			slots.give(st)
+			if !given[d.index] {
+				slots.give(st)
+			}
 			sr := x.services[st.Service]
 			sr.running--
 			switch {

@@ -56,6 +56,7 @@ func (x *execution) setMemberWeight(ctx context.Context, st *planner.Step) ([]wr
 		undo:    withArgs(st, func(u *planner.StepArgs) { u.Weight = &w }),
 	}}
 	if *a.Weight > 0 && w == 0 {
+		waitsFromHere(ctx)
 		if err := x.confirmRaised(ctx, b, a.Provider, a.Pool, []string{a.Address}, x.servingBound(st.Service)); err != nil {
 			return writes, err
 		}
@@ -94,6 +95,7 @@ func (x *execution) setMemberState(ctx context.Context, st *planner.Step) ([]wri
 		undo:    withArgs(st, func(u *planner.StepArgs) { u.State = prev }),
 	}}
 	if a.State == providers.StateReady && prev != providers.StateReady {
+		waitsFromHere(ctx)
 		if err := x.confirmRaised(ctx, b, a.Provider, a.Pool, []string{a.Address}, x.servingBound(st.Service)); err != nil {
 			return writes, err
 		}
