@@ -118,6 +118,9 @@ func writeServiceResult(b *strings.Builder, sr *executor.ServiceResult) {
 	if sr.FailedStep != "" {
 		fmt.Fprintf(b, "    failed step %s: %s\n", sr.FailedStep, sr.Error)
 	}
+	if sr.SkippedBecause != "" {
+		fmt.Fprintf(b, "    skipped: %s\n", sr.SkippedBecause)
+	}
 	fmt.Fprintf(b, "    %d step(s) completed, %d never ran\n", len(sr.Completed), len(sr.NotRun))
 	for _, addr := range slices.Sorted(maps.Keys(sr.Deployed)) {
 		fmt.Fprintf(b, "    %s now runs %s\n", addr, sr.Deployed[addr])

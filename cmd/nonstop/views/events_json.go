@@ -30,6 +30,13 @@ type jsonHook struct {
 	Error          string         `json:"error,omitempty"`
 	Totals         map[string]int `json:"totals,omitempty"`
 	Gate           *jsonGate      `json:"gate,omitempty"`
+	// Phase, StepsDone and StepsTotal describe a service in a fleet's
+	// service_phase and service_summary events; Services counts the services
+	// per phase in fleet_summary.
+	Phase      string         `json:"phase,omitempty"`
+	StepsDone  int            `json:"steps_done,omitempty"`
+	StepsTotal int            `json:"steps_total,omitempty"`
+	Services   map[string]int `json:"services,omitempty"`
 }
 
 // jsonGate is the value one analysis of a gate.analysis read.
@@ -50,9 +57,12 @@ type jsonStep struct {
 // "@module", "@timestamp", "type" and a "hook" object with the service, the step,
 // elapsed seconds, the error and a gate's value, as Terraform's -json UI does.
 // A step still running is reported every HeartbeatEvery (type step_progress,
-// "still waiting: ...", hook.elapsed_seconds).
+// "still waiting: ...", hook.elapsed_seconds). An apply of more than
+// FleetThreshold services adds service_phase, fleet_summary and
+// service_summary events (hook.phase, hook.steps_done, hook.steps_total,
+// hook.services: the count per phase).
 func JSONSink(w io.Writer) executor.EventSink {
-	return withHeartbeat(&jsonSink{w: w}, time.Now, heartbeatTick)
+	return withHeartbeat(newFleetSink(&jsonSink{w: w}, true), time.Now, heartbeatTick)
 }
 
 type jsonSink struct {
@@ -60,9 +70,13 @@ type jsonSink struct {
 	w  io.Writer
 }
 
-func (s *jsonSink) Emit(e executor.Event) {
+func (s *jsonSink) Emit(e executor.Event) { s.emitFleet(e, fleetInfo{}) }
+
+// emitFleet writes e with what a fleet view adds to it.
+func (s *jsonSink) emitFleet(e executor.Event, fi fleetInfo) {
 	out := jsonEvent{Level: e.Level, Message: e.Message, Module: "nonstop", Timestamp: e.Time.Format(jsonTimeFormat), Type: e.Type}
-	h := jsonHook{Service: e.Service, ElapsedSeconds: e.Elapsed.Seconds(), Error: e.Error, Totals: e.Totals}
+	h := jsonHook{Service: e.Service, ElapsedSeconds: e.Elapsed.Seconds(), Error: e.Error, Totals: e.Totals,
+		Phase: fi.phase, StepsDone: fi.done, StepsTotal: fi.total, Services: fi.counts}
 	if g := e.Gate; g != nil {
 		h.Gate = &jsonGate{Analysis: g.Analysis, Value: g.Value, MaxValue: g.Max, Result: g.Result}
 	}
@@ -72,7 +86,8 @@ func (s *jsonSink) Emit(e executor.Event) {
 			h.Service = e.Step.Service
 		}
 	}
-	if h.Service != "" || h.Step != nil || h.ElapsedSeconds != 0 || h.Error != "" || len(h.Totals) > 0 || h.Gate != nil {
+	if h.Service != "" || h.Step != nil || h.ElapsedSeconds != 0 || h.Error != "" || len(h.Totals) > 0 || h.Gate != nil ||
+		h.Phase != "" || len(h.Services) > 0 {
 		out.Hook = &h
 	}
 	b, err := json.Marshal(out)

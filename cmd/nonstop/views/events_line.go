@@ -12,8 +12,10 @@ import (
 // LineSink writes one timestamped line per step start and end and per apply,
 // rollback and pause event: the view for logs and CI, where the terminal is not a
 // TTY. A step still running says so every HeartbeatEvery ("still waiting: ...").
+// An apply of more than FleetThreshold services shows a line per service phase
+// and a summary line instead of every step (see fleetSink).
 func LineSink(w io.Writer) executor.EventSink {
-	return withHeartbeat(&lineSink{w: w}, time.Now, heartbeatTick)
+	return withHeartbeat(newFleetSink(&lineSink{w: w}, false), time.Now, heartbeatTick)
 }
 
 type lineSink struct {

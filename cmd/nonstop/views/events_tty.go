@@ -22,7 +22,9 @@ const (
 // TTYView is the live terminal view of an apply: one line per service with a bar,
 // steps done/total, the step running longest and its elapsed time, then one line
 // per other step running in parallel, redrawn in place with ANSI escapes at most
-// every 100ms (and every 500ms while steps run).
+// every 100ms (and every 500ms while steps run). Above FleetThreshold services
+// it draws a summary line and one line per service that needs a look instead
+// (fleetFrame).
 type TTYView struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -34,6 +36,9 @@ type TTYView struct {
 	stop     chan struct{}
 	tick     time.Duration
 	footer   []string
+	// fleet follows every service's phase; above FleetThreshold services the
+	// view draws the fleet (fleetFrame) instead of every service.
+	fleet *fleetProgress
 }
 
 type ttyRow struct {
@@ -52,13 +57,14 @@ type ttyStep struct {
 // TTYSink returns a live view writing to w, which should be a terminal. Call Close
 // when the apply is over (apply_complete and apply_errored also stop its ticker).
 func TTYSink(w io.Writer) *TTYView {
-	return &TTYView{w: w, now: time.Now, rows: map[string]*ttyRow{}, tick: ttyTick}
+	return &TTYView{w: w, now: time.Now, rows: map[string]*ttyRow{}, tick: ttyTick, fleet: newFleetProgress()}
 }
 
 // Emit updates the view and redraws it when due.
 func (v *TTYView) Emit(e executor.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.fleet.note(e)
 	force := false
 	switch e.Type {
 	case executor.EventApplyStart:
@@ -92,6 +98,10 @@ func (v *TTYView) Emit(e executor.Event) {
 		force = true
 	case executor.EventServicePaused:
 		v.row(e.Service).status = "paused"
+		force = true
+	case executor.EventServiceSkipped:
+		r := v.row(e.Service)
+		r.status, r.err = "skipped", strings.TrimPrefix(e.Message, e.Service+": skipped: ")
 		force = true
 	case executor.EventApplyComplete, executor.EventApplyErrored:
 		v.footer = append(v.footer, e.Message)
@@ -167,15 +177,23 @@ func (v *TTYView) redraw() {
 	}
 	now := v.now()
 	lines := 0
-	for _, name := range v.order {
-		for _, l := range v.rows[name].render(name, width, now) {
-			b.WriteString("\r\x1b[2K")
-			b.WriteString(l)
-			b.WriteByte('\n')
-			lines++
+	var frame []string
+	footer := v.footer
+	if v.fleet.isFleet() {
+		frame = v.fleetFrame(now)
+		footer = footer[max(0, len(footer)-ttyFleetFooter):]
+	} else {
+		for _, name := range v.order {
+			frame = append(frame, v.rows[name].render(name, width, now)...)
 		}
 	}
-	for _, f := range v.footer {
+	for _, l := range frame {
+		b.WriteString("\r\x1b[2K")
+		b.WriteString(l)
+		b.WriteByte('\n')
+		lines++
+	}
+	for _, f := range footer {
 		b.WriteString("\r\x1b[2K" + f + "\n")
 		lines++
 	}
