@@ -32,7 +32,8 @@ func TestProviderAttrs(t *testing.T) {
 		}, Sensitive: map[string]bool{"password": true}},
 		{"aliyun_slb", "web"}: {Ref: ProviderRef{"aliyun_slb", "web"}, Class: ClassBalancer, Attrs: map[string]cty.Value{
 			"region": str("cn-shanghai"), "access_key_id": str(""), "access_key_secret": str(""), "endpoint": str(""),
-		}, Sensitive: map[string]bool{"access_key_id": true, "access_key_secret": true}},
+			"security_token": str(""), "timeout": str("30s"),
+		}, Sensitive: map[string]bool{"access_key_id": true, "access_key_secret": true, "security_token": true}},
 	}
 	if diff := cmp.Diff(want, cfg.Providers, cmpConfig...); diff != "" {
 		t.Errorf("providers (-want +got):\n%s", diff)
