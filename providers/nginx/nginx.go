@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
@@ -26,6 +27,14 @@ type Nginx struct {
 	batchMu sync.Mutex
 	// pending collects the writes of an open Batch; nil outside one.
 	pending *upstreamsFile
+	// batchOpen is set while pending is (read without mu).
+	batchOpen atomic.Bool
+
+	// groupMu guards the writes waiting for the next group commit (queue) and
+	// whether a write leads one (see groupCommit).
+	groupMu sync.Mutex
+	queue   []groupWrite
+	leading bool
 }
 
 // New configures an nginx provider from its block's attributes: upstreams_file

@@ -71,30 +71,30 @@ func (n *Nginx) interrupted(file []byte) bool {
 	return err == nil && file != nil && bytes.Equal(pending, file)
 }
 
-// modify applies change to a copy// modify applies change to a copy of the file's content. Inside a Batch the result
-// is kept for the end of the batch; otherwise it is committed now.
+// modify applies change to a copy of the file's content. Inside a Batch the result
+// is kept for the end of the batch; otherwise it is committed with the writes
+// that arrive meanwhile (groupCommit).
 func (n *Nginx) modify(ctx context.Context, change func(*upstreamsFile) error) error {
+	// Outside a batch a write must not wait for n.mu, which a commit holds for
+	// its test and reload: it would join the next group late.
+	if !n.batchOpen.Load() {
+		return n.groupCommit(ctx, change)
+	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	base, old := n.pending, []byte(nil)
-	if base == nil {
-		var err error
-		if base, old, err = n.load(); err != nil {
-			return err
-		}
-	}
-	next := base.clone()
-	if err := change(next); err != nil {
-		return n.errorf("%v", err)
-	}
-	if _, err := next.render(n.String()); err != nil {
-		return n.errorf("%v", err)
-	}
 	if n.pending != nil {
+		defer n.mu.Unlock()
+		next := n.pending.clone()
+		if err := change(next); err != nil {
+			return n.errorf("%v", err)
+		}
+		if _, err := next.render(n.String()); err != nil {
+			return n.errorf("%v", err)
+		}
 		n.pending = next
 		return nil
 	}
-	return n.commit(ctx, next, old)
+	n.mu.Unlock()
+	return n.groupCommit(ctx, change)
 }
 
 // String returns "nginx.NAME".
@@ -113,6 +113,7 @@ func (n *Nginx) Batch(ctx context.Context, fn func() error) error {
 		return err
 	}
 	n.pending = start
+	n.batchOpen.Store(true)
 	n.mu.Unlock()
 
 	fnErr := fn()
@@ -121,6 +122,7 @@ func (n *Nginx) Batch(ctx context.Context, fn func() error) error {
 	defer n.mu.Unlock()
 	result := n.pending
 	n.pending = nil
+	n.batchOpen.Store(false)
 	if fnErr != nil {
 		return fnErr
 	}
