@@ -220,6 +220,11 @@ type Drain struct {
 	Propagation *time.Duration
 	// Timeout bounds the wait for in-flight requests (default 5m).
 	Timeout time.Duration
+	// InFlight is the least time a drained instance is given for the requests it
+	// holds once it has left every path, for the paths that cannot count them:
+	// registry consumers and balancers whose kind reports no sessions. Zero means
+	// none (the wait.drain then covers only session-counting balancers).
+	InFlight time.Duration
 }
 
 // Deploy moves an instance to a version. Command and Env are evaluated per instance.

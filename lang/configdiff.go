@@ -624,6 +624,9 @@ func matchText(m RouteMatch) string {
 
 func drainText(d Drain) string {
 	t := "timeout " + shortDuration(d.Timeout)
+	if d.InFlight > 0 {
+		t = "in_flight " + shortDuration(d.InFlight) + ", " + t
+	}
 	if d.Propagation != nil {
 		t = "propagation " + shortDuration(*d.Propagation) + ", " + t
 	}

@@ -125,6 +125,17 @@ func (l *loader) decodeDrain(s *Service, b *hcl.Block) {
 		}
 	}
 	s.Drain.Timeout, _ = l.duration(content.Attributes["timeout"], DefaultDrainTimeout, boundsTimeout)
+	if a := content.Attributes["in_flight"]; a != nil {
+		if d, ok := l.duration(a, 0, boundsTimeout); ok && d > 0 {
+			if d > s.Drain.Timeout {
+				l.errorf(a.Expr.Range(), "In-flight wait longer than the drain timeout",
+					"The argument \"in_flight\" (%s) must not be longer than the drain timeout (%s): in_flight is the least a drain waits, timeout the most.",
+					shortDuration(d), shortDuration(s.Drain.Timeout))
+			} else {
+				s.Drain.InFlight = d
+			}
+		}
+	}
 }
 
 // decodeDeploy decodes the deploy block every service needs.

@@ -82,7 +82,7 @@ var stepSchema = &hcl.BodySchema{
 }
 
 var drainSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "propagation"}, {Name: "timeout"}},
+	Attributes: []hcl.AttributeSchema{{Name: "propagation"}, {Name: "timeout"}, {Name: "in_flight"}},
 }
 
 var deploySchema = &hcl.BodySchema{

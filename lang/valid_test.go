@@ -164,7 +164,7 @@ func TestDecodeServices(t *testing.T) {
 					{Name: "alb", Provider: ProviderRef{"aliyun_alb", "ws"}, Pool: "sgp-456"},
 				},
 				Strategy: &Strategy{Kind: BlueGreen, KeepStandby: true},
-				Drain:    Drain{Propagation: durp(10 * time.Second), Timeout: 5 * time.Minute},
+				Drain:    Drain{Propagation: durp(10 * time.Second), Timeout: 5 * time.Minute, InFlight: 3 * time.Second},
 				Deploy:   &Deploy{Timeout: 10 * time.Minute},
 				Routes: []*Route{{Name: "beta", Version: "3.2.0-beta", Match: RouteMatch{
 					Header: map[string]string{"X-Beta": "yes"},

@@ -44,6 +44,7 @@ service "shop" {
 
   drain {
     propagation = "10s"
+    in_flight   = "3s"
   }
 
   deploy {
