@@ -159,7 +159,7 @@ func criticalWait(steps []Step, after [][]int32) time.Duration {
 		}
 		switch s.Kind {
 		case WaitPropagation, WaitDrain, Pause:
-			begin += time.Duration(s.Args.Duration)
+			begin += s.Args.Hold()
 		}
 		finish[i] = begin
 		longest = max(longest, begin)

@@ -120,7 +120,7 @@ func EstimateWall(steps []Step, after [][]int32, b Bounds) Estimate {
 func stepTime(st *Step) time.Duration {
 	switch st.Kind {
 	case WaitPropagation, WaitDrain, Pause:
-		return time.Duration(st.Args.Duration)
+		return st.Args.Hold()
 	case Deploy:
 		return AssumedDeploy
 	case BalancerSetWeight, BalancerSetState, BalancerSwitch,

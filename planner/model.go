@@ -60,6 +60,9 @@ type instanceModel struct {
 	known      bool // version is known
 	up         bool // the process runs and is healthy (false between deploy and wait.healthy)
 	needsProp  bool // disabled in the registry and the propagation wait has not run since
+	// needsInFlight: the instance left a path while drain.in_flight is set and no
+	// wait.drain has held its in-flight time since.
+	needsInFlight bool
 	// tainted: a deploy began and its gates never passed (an interrupted apply); it
 	// is checked (wait.healthy, verify) again before it takes traffic.
 	tainted bool
@@ -198,11 +201,13 @@ func (m *serviceModel) recover(rec Recovery) {
 		}
 		if m.registry && im.registered && !im.enabled {
 			im.needsProp = true
+			im.needsInFlight = m.holdsInFlight()
 		}
 		for bi := range im.members {
 			mm := &im.members[bi]
-			if mm.present && !memberRaised(*mm) && m.bals[bi].caps.DrainsByState {
-				mm.needsDrain = true
+			if mm.present && !memberRaised(*mm) {
+				mm.needsDrain = mm.needsDrain || m.bals[bi].caps.DrainsByState
+				im.needsInFlight = im.needsInFlight || m.holdsInFlight()
 			}
 		}
 	}

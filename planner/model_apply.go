@@ -23,6 +23,9 @@ func (m *serviceModel) applyStep(s *Step) error {
 	case GateAnalysis, Pause, GatewayPublish:
 		return nil // a gateway document is placed where its versions serve (gateway_routes.go)
 	case WaitDrain:
+		if err := m.applyInFlight(a); err != nil {
+			return err
+		}
 		for _, name := range a.Members {
 			found := false
 			for bi := range m.bals {
@@ -69,6 +72,7 @@ func (m *serviceModel) applyStep(s *Step) error {
 		if s.Kind == RegistrySetEnabled && a.Enabled != nil {
 			if im.enabled && !*a.Enabled {
 				im.needsProp = true
+				im.needsInFlight = im.needsInFlight || m.holdsInFlight()
 			}
 			im.enabled = *a.Enabled
 		}
@@ -151,8 +155,9 @@ func (m *serviceModel) applyBalancerStep(s *Step, bi int) error {
 		if state == providers.StateMaint && b.caps.ConfirmsServing {
 			mm.unchecked = true // checks stop in maintenance and start over when it ends
 		}
-		if was && !memberRaised(*mm) && drainsByState {
-			mm.needsDrain = true
+		if was && !memberRaised(*mm) {
+			mm.needsDrain = mm.needsDrain || drainsByState
+			im.needsInFlight = im.needsInFlight || m.holdsInFlight()
 		}
 		return nil
 	}
@@ -208,6 +213,9 @@ func (m *serviceModel) trafficReason(im *instanceModel) string {
 	}
 	if im.needsProp {
 		why = append(why, "the registry propagation wait has not run since it was disabled")
+	}
+	if im.needsInFlight {
+		why = append(why, "the in-flight wait (drain.in_flight) has not run since it left traffic")
 	}
 	for _, mm := range im.members {
 		if memberRaised(mm) {

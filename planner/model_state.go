@@ -72,7 +72,7 @@ func (m *serviceModel) registryServing(im *instanceModel) bool {
 // takesTraffic reports whether an instance may still receive requests: a member
 // serving, enabled in the registry, or a propagation / drain wait still owed.
 func (m *serviceModel) takesTraffic(im *instanceModel) bool {
-	if im.needsProp || (m.registry && im.registered && im.enabled) {
+	if im.needsProp || im.needsInFlight || (m.registry && im.registered && im.enabled) {
 		return true
 	}
 	for _, mm := range im.members {

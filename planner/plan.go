@@ -121,8 +121,13 @@ type StepArgs struct {
 	Version     string `json:"version,omitempty"`
 	FromVersion string `json:"from_version,omitempty"`
 
-	// Duration is the wait of wait.* and pause steps; for wait.drain, the bound.
+	// Duration is the wait of wait.* and pause steps; for wait.drain, the bound
+	// of its wait for the Members' sessions.
 	Duration Duration `json:"duration,omitempty"`
+	// InFlight is the least a wait.drain holds (drain.in_flight): the time the
+	// instance's in-flight requests are given on the paths that cannot count
+	// them (registry consumers, balancers that report no sessions).
+	InFlight Duration `json:"in_flight,omitempty"`
 	// UntilResumed marks a pause that holds until `nonstop resume`.
 	UntilResumed bool `json:"until_resumed,omitempty"`
 
@@ -141,6 +146,12 @@ type StepArgs struct {
 
 // Duration is a time.Duration that marshals as a Go duration string ("30s").
 type Duration time.Duration
+
+// Hold is how long the plan counts a wait or pause step as holding: its
+// Duration, and a wait.drain at least its InFlight.
+func (a StepArgs) Hold() time.Duration {
+	return max(time.Duration(a.Duration), time.Duration(a.InFlight))
+}
 
 // MarshalText renders the duration as "30s".
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }

@@ -151,7 +151,9 @@ func (b *builder) drain(c *chain, im *instanceModel) {
 	b.quiesce(c, im)
 }
 
-// quiesce emits the waits an instance still owes before it may be deployed.
+// quiesce emits the waits an instance still owes before it may be deployed: the
+// propagation, then one wait.drain for the sessions of its members on balancers
+// that count them and, with drain.in_flight, at least the in-flight time.
 func (b *builder) quiesce(c *chain, im *instanceModel) {
 	if im.needsProp {
 		b.emit(c, Step{Kind: WaitPropagation, Target: im.target,
@@ -166,9 +168,13 @@ func (b *builder) quiesce(c *chain, im *instanceModel) {
 			}
 		}
 	}
-	if len(members) > 0 {
-		b.emit(c, Step{Kind: WaitDrain, Target: im.target,
-			Args: StepArgs{Address: im.addr, Group: im.group, Members: members, Close: closing, Duration: Duration(drainTimeout(b.m.svc.Drain))}})
+	if len(members) > 0 || im.needsInFlight {
+		args := StepArgs{Address: im.addr, Group: im.group}
+		if len(members) > 0 {
+			args.Members, args.Close, args.Duration = members, closing, Duration(drainTimeout(b.m.svc.Drain))
+		}
+		b.inFlightArgs(&args, im.needsInFlight)
+		b.emit(c, Step{Kind: WaitDrain, Target: im.target, Args: args})
 	}
 }
 

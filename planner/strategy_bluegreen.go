@@ -134,13 +134,15 @@ func (b *builder) pickNewGroup(groups []string) string {
 	return groups[len(groups)-1]
 }
 
-// quiesceGroup emits one propagation wait and one drain wait for a whole group.
+// quiesceGroup emits one propagation wait and one drain wait (sessions, in-flight
+// time) for a whole group.
 func (b *builder) quiesceGroup(g string) chain {
 	var c chain
 	var members, closing []string
-	prop := false
+	prop, inFlight := false, false
 	for _, im := range b.m.groupInstances(g) {
 		prop = prop || im.needsProp
+		inFlight = inFlight || im.needsInFlight
 		for bi, mm := range im.members {
 			if mm.needsDrain {
 				members = append(members, mm.name)
@@ -154,9 +156,13 @@ func (b *builder) quiesceGroup(g string) chain {
 	if prop {
 		b.emit(&c, Step{Kind: WaitPropagation, Target: target, Args: StepArgs{Group: g, Duration: Duration(b.prop)}})
 	}
-	if len(members) > 0 {
-		b.emit(&c, Step{Kind: WaitDrain, Target: target,
-			Args: StepArgs{Group: g, Members: members, Close: closing, Duration: Duration(drainTimeout(b.m.svc.Drain))}})
+	if len(members) > 0 || inFlight {
+		args := StepArgs{Group: g}
+		if len(members) > 0 {
+			args.Members, args.Close, args.Duration = members, closing, Duration(drainTimeout(b.m.svc.Drain))
+		}
+		b.inFlightArgs(&args, inFlight)
+		b.emit(&c, Step{Kind: WaitDrain, Target: target, Args: args})
 	}
 	return c
 }
