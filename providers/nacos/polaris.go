@@ -96,7 +96,7 @@ func (n *Nacos) setPolarisInstance(ctx context.Context, inst providers.InstanceK
 	for k, v := range change {
 		body[k] = v
 	}
-	return n.polarisCall(ctx, http.MethodPut, "/naming/v1/instances", nil, []any{body}, nil)
+	return n.groupPolarisWrite(ctx, body)
 }
 
 func derefFloat(p *float64, def float64) float64 {

@@ -31,6 +31,12 @@ type Nacos struct {
 	// configMu guards the lazily created gRPC config client (CAS publishes).
 	configMu     sync.Mutex
 	configClient config_client.IConfigClient
+
+	// groupMu guards the instance writes waiting for the next group (queue)
+	// and whether a write sends one (see groupPolarisWrite).
+	groupMu sync.Mutex
+	queue   []polarisWrite
+	leading bool
 }
 
 // New configures a nacos provider from its block's attributes. It does not contact
