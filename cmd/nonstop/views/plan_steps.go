@@ -130,6 +130,9 @@ func stepArgsSummary(s planner.Step) []string {
 	if len(a.Analysis) > 0 {
 		out = append(out, "analysis="+strings.Join(a.Analysis, ","))
 	}
+	if s.Kind == planner.WaitDrain && a.InFlight != 0 {
+		return append(out, inFlightDrainText(a)...)
+	}
 	if a.Duration != 0 {
 		d := time.Duration(a.Duration).String()
 		if s.Kind == planner.WaitDrain || s.Kind == planner.WaitServing {
@@ -142,6 +145,20 @@ func stepArgsSummary(s planner.Step) []string {
 	}
 	if len(a.Members) > 0 {
 		out = append(out, "("+plural(len(a.Members), "member", "members")+")")
+	}
+	if len(a.Close) > 0 {
+		out = append(out, "then closes the sessions left on "+plural(len(a.Close), "long-lived member", "long-lived members"))
+	}
+	return out
+}
+
+// inFlightDrainText renders a wait.drain that holds an in-flight time:
+// "10s in flight", then the members whose sessions it waits for and its bound,
+// "(1 member up to 5m0s)", and the long-lived members it closes.
+func inFlightDrainText(a planner.StepArgs) []string {
+	out := []string{time.Duration(a.InFlight).String() + " in flight"}
+	if len(a.Members) > 0 {
+		out = append(out, "("+plural(len(a.Members), "member", "members")+" up to "+time.Duration(a.Duration).String()+")")
 	}
 	if len(a.Close) > 0 {
 		out = append(out, "then closes the sessions left on "+plural(len(a.Close), "long-lived member", "long-lived members"))
