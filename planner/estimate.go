@@ -88,13 +88,18 @@ func (b Bounds) slotKeys(st *Step) (primary string, limit int, host string) {
 }
 
 // What the estimate assumes for the steps whose time nonstop cannot know before
-// they run. Waits count as planned (propagation, a drain's bound, a timed pause);
-// a pause until resumed counts as zero.
+// they run. Waits count as planned (propagation, a timed pause), a drain
+// AssumedDrain within its bound; a pause until resumed counts as zero.
 const (
 	// AssumedDeploy is the time a deploy command is assumed to take.
 	AssumedDeploy = time.Second
 	// AssumedWrite is the time a write to a provider is assumed to take.
 	AssumedWrite = 50 * time.Millisecond
+	// AssumedDrain is the time a drain is assumed to take when its bound is
+	// longer: in-flight requests end, and the wait ends with them (never less
+	// than its in_flight). A drain that closes long-lived sessions at its bound
+	// (Args.Close) counts its bound.
+	AssumedDrain = time.Second
 )
 
 // Estimate is how long a plan is expected to take under its bounds.
@@ -104,8 +109,9 @@ type Estimate struct {
 	// deploys only as their slots allow, waits at once), each step taking its
 	// wait or the assumed time of a deploy or a write.
 	Wall time.Duration
-	// Waits is the sum of the waits on the critical path: the wall time with no
-	// bounds and instantaneous deploys and writes.
+	// Waits is the sum of the waits on the critical path, as the simulation
+	// counts them: the wall time with no bounds and instantaneous deploys and
+	// writes.
 	Waits time.Duration
 }
 
@@ -113,18 +119,52 @@ type Estimate struct {
 // dependencies as indexes (steps come after the steps they wait for).
 func EstimateWall(steps []Step, after [][]int32, b Bounds) Estimate {
 	b = b.withDefaults()
-	return Estimate{Wall: simulate(steps, after, b), Waits: criticalWait(steps, after)}
+	return Estimate{Wall: simulate(steps, after, b), Waits: waitPath(steps, after)}
+}
+
+// waitPath is the longest path through the steps counting their waits as the
+// simulation does (stepTime), deploys and writes as zero.
+func waitPath(steps []Step, after [][]int32) time.Duration {
+	finish := make([]time.Duration, len(steps))
+	var longest time.Duration
+	for i := range steps {
+		var begin time.Duration
+		for _, j := range after[i] {
+			begin = max(begin, finish[j])
+		}
+		if k := steps[i].Kind; k != Deploy && !isWrite(k) {
+			begin += stepTime(&steps[i])
+		}
+		finish[i] = begin
+		longest = max(longest, begin)
+	}
+	return longest
+}
+
+// isWrite reports whether a step kind writes to a provider.
+func isWrite(k StepKind) bool {
+	switch k {
+	case BalancerSetWeight, BalancerSetState, BalancerSwitch,
+		RegistrySetEnabled, RegistrySetWeight, RouteSet, RouteDelete:
+		return true
+	}
+	return false
 }
 
 // stepTime is the time the estimate gives a step.
 func stepTime(st *Step) time.Duration {
 	switch st.Kind {
-	case WaitPropagation, WaitDrain, Pause:
+	case WaitDrain:
+		if len(st.Args.Close) > 0 {
+			return st.Args.Hold()
+		}
+		return max(min(time.Duration(st.Args.Duration), AssumedDrain), time.Duration(st.Args.InFlight))
+	case WaitPropagation, Pause:
 		return st.Args.Hold()
 	case Deploy:
 		return AssumedDeploy
-	case BalancerSetWeight, BalancerSetState, BalancerSwitch,
-		RegistrySetEnabled, RegistrySetWeight, RouteSet, RouteDelete:
+	}
+	if isWrite(st.Kind) {
 		return AssumedWrite
 	}
 	return 0
@@ -286,6 +326,9 @@ type EstimateBasis struct {
 	// CriticalWaits is the sum of waits on the critical path, what the wall
 	// time would be with no bounds and instantaneous deploys and writes.
 	CriticalWaits Duration `json:"critical_waits"`
+	// Drain is the time assumed for a drain that ends before its bound
+	// (AssumedDrain).
+	Drain Duration `json:"assumed_drain"`
 }
 
 // estimate sets the summary's estimate from a simulation of the steps under b.
@@ -294,5 +337,5 @@ func (s *Summary) estimate(steps []Step, after [][]int32, b Bounds) {
 	e := EstimateWall(steps, after, b)
 	s.EstimatedWall = Duration(e.Wall)
 	s.Estimate = &EstimateBasis{Bounds: b, Deploy: Duration(AssumedDeploy), Write: Duration(AssumedWrite),
-		CriticalWaits: Duration(e.Waits)}
+		Drain: Duration(AssumedDrain), CriticalWaits: Duration(e.Waits)}
 }

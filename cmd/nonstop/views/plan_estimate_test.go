@@ -16,7 +16,7 @@ func boundedTestPlan() *planner.Plan {
 	p := renderTestPlan()
 	p.Summary.EstimatedWall = planner.Duration(5*time.Minute + 34*time.Second)
 	p.Summary.Estimate = &planner.EstimateBasis{Bounds: planner.NewBounds(10, 4),
-		Deploy: planner.Duration(planner.AssumedDeploy), Write: planner.Duration(planner.AssumedWrite),
+		Deploy: planner.Duration(planner.AssumedDeploy), Write: planner.Duration(planner.AssumedWrite), Drain: planner.Duration(planner.AssumedDrain),
 		CriticalWaits: planner.Duration(5*time.Minute + 30*time.Second)}
 	return p
 }
@@ -41,7 +41,7 @@ func TestRenderPlanBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `"estimated_wall":"5m34s","estimate":{"bounds":{"writes_per_provider":10,"deploys":10,"deploys_per_host":4},` +
-		`"assumed_deploy":"1s","assumed_write":"50ms","critical_waits":"5m30s"}`
+		`"assumed_deploy":"1s","assumed_write":"50ms","critical_waits":"5m30s","assumed_drain":"1s"}`
 	if !strings.Contains(string(js), want) {
 		t.Errorf("summary JSON %s\nlacks %s", js, want)
 	}
