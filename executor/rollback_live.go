@@ -63,15 +63,25 @@ func (x *execution) liveRedeploySteps(ctx context.Context, sr *serviceRun, dep p
 		st.Kind, st.Args = planner.WaitPropagation, planner.StepArgs{Duration: planner.Duration(prop)}
 		steps = append(steps, rbStep{step: st})
 	}
-	if len(members) > 0 {
+	// With drain.in_flight the drain wait holds at least that long too, for the
+	// paths that cannot count the requests the instance still holds.
+	svc, svcErr := x.service(dep.Service)
+	var inFlight time.Duration
+	if svcErr == nil && (regDrained || len(members) > 0) {
+		inFlight = svc.Drain.InFlight
+	}
+	if len(members) > 0 || inFlight > 0 {
 		st := base
-		st.Kind, st.Args = planner.WaitDrain, planner.StepArgs{Members: dedupe(members), Duration: planner.Duration(drainBound)}
+		st.Kind, st.Args = planner.WaitDrain, planner.StepArgs{Address: addr, Group: dep.Args.Group, InFlight: planner.Duration(inFlight)}
+		if len(members) > 0 {
+			st.Args.Members, st.Args.Duration = dedupe(members), planner.Duration(drainBound)
+		}
 		steps = append(steps, rbStep{step: st})
 	}
 	// The old version is deployed, health-checked and verified like any release of
 	// it: the rollback plan is replayed by the same rules (checkUnitSafety).
 	kinds := []planner.StepKind{planner.Deploy, planner.WaitHealthy}
-	if svc, err := x.service(dep.Service); err == nil && svc.Verify != nil {
+	if svcErr == nil && svc.Verify != nil {
 		kinds = append(kinds, planner.Verify)
 	}
 	for _, kind := range kinds {

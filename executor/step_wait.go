@@ -26,11 +26,31 @@ func parseMember(s string) (drainMember, error) {
 	return drainMember{provider: s[:first], pool: s[first+1 : last], address: s[last+1:]}, nil
 }
 
-// waitDrain polls the members' pools until none of Args.Members has sessions in
-// flight. A member whose balancer does not report sessions has nothing to wait for.
-// When Args.Duration passes first, the wait ends with a warning: drain.timeout is
-// the longest an apply waits for in-flight requests, not a failure condition.
+// waitDrain waits for the requests an instance still holds now that it has left
+// traffic: until none of Args.Members has sessions in flight (bounded by
+// Args.Duration), and in all at least Args.InFlight (drain.in_flight), the time
+// given to the paths that cannot count them: registry consumers and balancers
+// that report no sessions.
 func (x *execution) waitDrain(ctx context.Context, st *planner.Step) error {
+	start := time.Now()
+	if err := x.waitSessions(ctx, st); err != nil {
+		return err
+	}
+	if rest := time.Duration(st.Args.InFlight) - time.Since(start); rest > 0 {
+		return sleep(ctx, rest)
+	}
+	return nil
+}
+
+// waitSessions polls the members' pools until none of Args.Members has sessions
+// in flight. A member whose balancer does not report sessions has nothing to wait
+// for. When Args.Duration passes first, the wait ends with a warning:
+// drain.timeout is the longest an apply waits for in-flight requests, not a
+// failure condition.
+func (x *execution) waitSessions(ctx context.Context, st *planner.Step) error {
+	if len(st.Args.Members) == 0 {
+		return nil
+	}
 	byPool := map[[2]string][]string{}
 	for _, m := range st.Args.Members {
 		dm, err := parseMember(m)
