@@ -82,8 +82,8 @@ func BenchmarkFleetScale(b *testing.B) {
 		})
 	}
 	var out strings.Builder
-	out.WriteString("\n| shape | services | instances | wall | × one service | most concurrent writes (bound) per provider | load avg at start |\n")
-	out.WriteString("|---|---:|---:|---:|---:|---|---:|\n")
+	out.WriteString("\n| shape | services | instances | wall | × one service | most concurrent writes (bound) per provider | outcome | load avg at start |\n")
+	out.WriteString("|---|---:|---:|---:|---:|---|---|---:|\n")
 	for _, r := range rows {
 		out.WriteString(r.markdown() + "\n")
 	}
@@ -99,6 +99,8 @@ type scaleRow struct {
 	one      time.Duration
 	writes   string
 	load     string
+	// outcome lists the services that did not apply, "" when all did.
+	outcome string
 }
 
 func (r scaleRow) markdown() string {
@@ -106,8 +108,12 @@ func (r scaleRow) markdown() string {
 	if r.one > 0 {
 		ratio = fmt.Sprintf("%.2f", r.wall.Seconds()/r.one.Seconds())
 	}
-	return fmt.Sprintf("| %s | %d | %d | %.1f s | %s | %s | %s |", r.shape, r.services, 4*r.services,
-		r.wall.Seconds(), ratio, r.writes, r.load)
+	outcome := "all applied"
+	if r.outcome != "" {
+		outcome = r.outcome
+	}
+	return fmt.Sprintf("| %s | %d | %d | %.1f s | %s | %s | %s | %s |", r.shape, r.services, 4*r.services,
+		r.wall.Seconds(), ratio, r.writes, outcome, r.load)
 }
 
 // envSizes returns the sizes to release, in increasing order.
@@ -294,8 +300,19 @@ func (sf *scaleFleet) release(b *testing.B, n int) scaleRow {
 		b.Logf("%s: %d services, %d steps, estimated %s, took %s; steps: %s", sf.shape, n, len(res.Plan.Steps),
 			time.Duration(res.Plan.Summary.EstimatedWall), wall.Round(10*time.Millisecond), times)
 	}
-	if res.Err != nil || res.NoChanges {
-		b.Fatalf("%s: release of %d services to %s: %v (no changes: %t)\n%s", sf.shape, n, version, res.Err, res.NoChanges, failures)
+	if !res.Ran || res.Apply == nil || res.NoChanges {
+		b.Fatalf("%s: release of %d services to %s ran no step: %v (no changes: %t)\n%s", sf.shape, n, version, res.Err, res.NoChanges, failures)
+	}
+	// A service that failed does not stop the others: the row says which and how
+	// it ended, the wall time is the whole apply's.
+	var outcome []string
+	for _, name := range res.Apply.Order {
+		if s := res.Apply.Services[name]; s.Outcome != executor.OutcomeApplied {
+			outcome = append(outcome, fmt.Sprintf("%s %s", name, s.Outcome))
+		}
+	}
+	if len(outcome) > 0 {
+		b.Logf("%s: release of %d services to %s: %v\n%s", sf.shape, n, version, res.Err, failures)
 	}
 	var parts []string
 	for _, c := range counters {
@@ -305,7 +322,8 @@ func (sf *scaleFleet) release(b *testing.B, n int) scaleRow {
 		}
 		parts = append(parts, fmt.Sprintf("%s %d of %d (%d writes)", c.ref, most, executor.DefaultParallelism, total))
 	}
-	return scaleRow{shape: sf.shape, services: n, wall: wall, writes: strings.Join(parts, ", "), load: load}
+	return scaleRow{shape: sf.shape, services: n, wall: wall, writes: strings.Join(parts, ", "), load: load,
+		outcome: strings.Join(outcome, ", ")}
 }
 
 // waitListed waits until the registry lists every instance of the first n
