@@ -154,12 +154,18 @@ func memberState(s server) providers.MemberState {
 }
 
 // memberHealth maps HAProxy's operational state, which its health checks drive,
-// onto a health verdict. A server without checks is always running.
+// onto a health verdict. A server without checks is always running. A checked
+// server is up only when its last check passed: HAProxy starts (and reloads)
+// with every server assumed up before its first check, and a server whose last
+// check failed is on its way down ("UP 1/2").
 func memberHealth(s server) providers.MemberHealth {
-	if s.opState == opRunning || s.opState == opStarting {
-		return providers.HealthUp
+	if s.opState != opRunning && s.opState != opStarting {
+		return providers.HealthDown
 	}
-	return providers.HealthDown
+	if s.checked && s.checkResult != checkResPassed && s.checkResult != checkResCond {
+		return providers.HealthDown
+	}
+	return providers.HealthUp
 }
 
 // serverFor finds the one server of a backend with the given address.

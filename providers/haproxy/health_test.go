@@ -76,7 +76,11 @@ func TestHAProxyHealthFollowsChecks(t *testing.T) {
 		}
 	}
 	up := func(m providers.Member) bool { return m.Health == providers.HealthUp }
-	down := func(m providers.Member) bool { return m.Health == providers.HealthDown }
+	// Down by HAProxy's own verdict, not only unconfirmed (a failed check of an UP
+	// server already makes its health down for nonstop: "UP 1/2" is going down).
+	down := func(m providers.Member) bool {
+		return m.Health == providers.HealthDown && strings.HasPrefix(m.HealthDetail, "DOWN")
+	}
 
 	m := waitFor("up at start", up)
 	if !m.Serving() || !strings.HasPrefix(m.HealthDetail, "UP") {

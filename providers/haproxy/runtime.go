@@ -145,7 +145,19 @@ type server struct {
 	opState int
 	admin   int
 	uweight int
+	// checked: active health checks are enabled on the server (srv_check_state
+	// has CHK_ST_ENABLED); checkResult is the last check's srv_check_result.
+	checked     bool
+	checkResult int
 }
+
+// Check bits and results of `show servers state` (HAProxy's CHK_ST_* and CHK_RES_*).
+const (
+	checkEnabled    = 0x04
+	checkResUnknown = 0 // no check has completed yet: HAProxy assumes the server up
+	checkResPassed  = 3
+	checkResCond    = 4 // passed, conditionally (agent / disable-on-404)
+)
 
 // Admin state bits of srv_admin_state (HAProxy's SRV_ADMF_*).
 const (
@@ -186,6 +198,14 @@ func parseServersState(out string) ([]server, error) {
 			if *dst, err = strconv.Atoi(f[cols[col]]); err != nil {
 				return nil, fmt.Errorf("servers state line %q: bad %s", l, col)
 			}
+		}
+		if ci, ri := cols["srv_check_state"], cols["srv_check_result"]; ci > 0 && ri > 0 {
+			state, err1 := strconv.Atoi(f[ci])
+			res, err2 := strconv.Atoi(f[ri])
+			if err1 != nil || err2 != nil {
+				return nil, fmt.Errorf("servers state line %q: bad srv_check_state or srv_check_result", l)
+			}
+			s.checked, s.checkResult = state&checkEnabled != 0, res
 		}
 		out2 = append(out2, s)
 	}
