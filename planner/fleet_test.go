@@ -12,7 +12,8 @@ import (
 // randomFleet builds a configuration of 1–4 services with 2–3 groups of 1–4
 // instances, random strategies, balancers and routes, and a random live state:
 // mixed versions, disabled or unhealthy instances, weight-0 or drained members,
-// hidden versions (some known from state).
+// hidden versions (some known from state); about a third of the services hold
+// an in-flight time (drain.in_flight).
 func randomFleet(r *rand.Rand) (*lang.Config, *Live, Options) {
 	cfg := &lang.Config{Services: map[string]*lang.Service{}, Providers: map[lang.ProviderRef]*lang.Provider{}}
 	live := &Live{Services: map[string]*LiveService{}}
@@ -46,6 +47,9 @@ func randomFleet(r *rand.Rand) (*lang.Config, *Live, Options) {
 				b.Weight = &w
 			}
 			svc.Balancers = append(svc.Balancers, b)
+		}
+		if port%3 == 0 { // without drawing from r, so the fleets stay those of the seed
+			svc.Drain.InFlight = 2 * time.Second
 		}
 		svc.Strategy = randomStrategy(r)
 		if r.Intn(4) == 0 {

@@ -32,6 +32,9 @@ const (
 	// gatewayTierPropagation overrides the example's 30s: the consumers here
 	// re-select every second and Polaris pushes within about two.
 	gatewayTierPropagation = 4 * time.Second
+	// gatewayTierInFlight overrides the example's 10s in-flight wait: a request
+	// here takes milliseconds.
+	gatewayTierInFlight = time.Second
 )
 
 // gatewayTier is the two-tier fleet of examples/gateway-tier on this machine:
@@ -182,6 +185,7 @@ func (g *gatewayTier) releaser(searchVersion, gatewayVersion string) *releaser {
 		"search_version":    demo.HCLString(searchVersion),
 		"gateway_version":   demo.HCLString(gatewayVersion),
 		"propagation":       demo.HCLString(gatewayTierPropagation.String()),
+		"in_flight":         demo.HCLString(gatewayTierInFlight.String()),
 		"health_path":       demo.HCLString("/health"),
 		"nacos":             demo.HCLString(registry.NacosAddr),
 		"polaris":           demo.HCLString(registry.NativeAddr),

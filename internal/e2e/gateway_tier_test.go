@@ -15,7 +15,7 @@ import (
 
 // TestGatewayTierZeroDowntime releases both tiers of examples/gateway-tier in one
 // apply, as written but for the SLB (HAProxy with active checks stands in for
-// it) and the 4 s propagation: the search servers 5.1.0 → 5.2.0 group by group,
+// it), the 4 s propagation and the 1 s in-flight wait: the search servers 5.1.0 → 5.2.0 group by group,
 // then the gateways 2.3.0 → 2.4.0 group by group, under a steady load through
 // the front balancer (→ gateway → search server), through the registry to a
 // gateway (→ search server) and through the registry straight to a search
@@ -66,11 +66,12 @@ func TestGatewayTierZeroDowntime(t *testing.T) {
 	for _, c := range counts {
 		requests += c.Sent()
 	}
-	// The physical minimum: per group, the propagation, then the restart until the
-	// instance serves (start-up delay and warm-up; a gateway also until HAProxy's
-	// rise checks pass); two groups per tier, one tier after the other.
-	floor := 2*(gatewayTierPropagation+startDelay+warmup) +
-		2*(gatewayTierPropagation+demo.ComputedConfirm(startDelay, warmup, testfleet.DefaultHAProxyChecks))
+	// The physical minimum: per group, the propagation and the in-flight wait,
+	// then the restart until the instance serves (start-up delay and warm-up; a
+	// gateway also until HAProxy's rise checks pass); two groups per tier, one
+	// tier after the other.
+	floor := 2*(gatewayTierPropagation+gatewayTierInFlight+startDelay+warmup) +
+		2*(gatewayTierPropagation+gatewayTierInFlight+demo.ComputedConfirm(startDelay, warmup, testfleet.DefaultHAProxyChecks))
 	t.Logf("gateway tier: both tiers released in one apply in %s (physical minimum %s, ×%.2f), %d requests on 3 paths",
 		elapsed.Round(time.Millisecond), floor, elapsed.Seconds()/floor.Seconds(), requests)
 

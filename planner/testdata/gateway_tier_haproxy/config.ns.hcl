@@ -5,9 +5,10 @@
 #
 #   1. group A's weight goes to 0 on the SLB (B keeps 100) — gateways only;
 #   2. group A goes offline in Nacos, so consumers stop picking it;
-#   3. nonstop waits the propagation (30 s: consumers' caches) and for the
-#      requests in flight (the balancers that report sessions; the gateway
-#      finishes its own on SIGTERM);
+#   3. nonstop waits the propagation (30 s: consumers' caches), then for the
+#      requests in flight (drain.in_flight, 10 s: neither the SLB nor the
+#      registry's consumers count them; a balancer that does, HAProxy or F5,
+#      also until its sessions end);
 #   4. A is redeployed, health-checked and verified on a direct connection, the
 #      SLB's own checks confirm it, it goes back online and back to weight 100;
 #   5. then group B, the same way.
@@ -52,6 +53,14 @@ variable "propagation" {
   # LoadBalancer caches the search servers' list (35 s by default, 30 s with
   # Ribbon). The demo-service's gateway re-selects every second, so tests need 4s.
   default = "30s"
+}
+
+variable "in_flight" {
+  type = string
+  # Production: "10s", longer than any request a gateway or a search server
+  # holds, given once an instance has left the SLB and every consumer's list.
+  # Tests shorten it with the propagation.
+  default = "10s"
 }
 
 variable "health_path" {
@@ -143,7 +152,8 @@ service "patent-search" {
   }
 
   drain {
-    timeout = "5m"
+    in_flight = var.in_flight
+    timeout   = "5m"
   }
 
   deploy {
@@ -190,7 +200,8 @@ service "patent-gateway" {
   }
 
   drain {
-    timeout = "5m"
+    in_flight = var.in_flight
+    timeout   = "5m"
   }
 
   deploy {
