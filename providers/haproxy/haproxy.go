@@ -155,14 +155,14 @@ func memberState(s server) providers.MemberState {
 
 // memberHealth maps HAProxy's operational state, which its health checks drive,
 // onto a health verdict. A server without checks is always running. A checked
-// server is up only when its last check passed: HAProxy starts (and reloads)
-// with every server assumed up before its first check, and a server whose last
-// check failed is on its way down ("UP 1/2").
+// server is up only when its last finished check passed: HAProxy starts (and
+// reloads) with every server assumed up before its first check (status INI),
+// and a server whose last check failed is on its way down ("UP 1/2").
 func memberHealth(s server) providers.MemberHealth {
 	if s.opState != opRunning && s.opState != opStarting {
 		return providers.HealthDown
 	}
-	if s.checked && s.checkResult != checkResPassed && s.checkResult != checkResCond {
+	if s.checked && !checkPassed(s.checkStatus) {
 		return providers.HealthDown
 	}
 	return providers.HealthUp

@@ -146,18 +146,28 @@ type server struct {
 	admin   int
 	uweight int
 	// checked: active health checks are enabled on the server (srv_check_state
-	// has CHK_ST_ENABLED); checkResult is the last check's srv_check_result.
+	// has CHK_ST_ENABLED); checkStatus is the last finished check's
+	// srv_check_status (HAProxy's HCHK_STATUS_*). (srv_check_result is no use:
+	// HAProxy resets it to "unknown" whenever a check starts.)
 	checked     bool
-	checkResult int
+	checkStatus int
 }
 
-// Check bits and results of `show servers state` (HAProxy's CHK_ST_* and CHK_RES_*).
+// Check bits and statuses of `show servers state` (HAProxy's CHK_ST_* and the
+// HCHK_STATUS_* values of a passed check, stable since HAProxy 1.5).
 const (
-	checkEnabled    = 0x04
-	checkResUnknown = 0 // no check has completed yet: HAProxy assumes the server up
-	checkResPassed  = 3
-	checkResCond    = 4 // passed, conditionally (agent / disable-on-404)
+	checkEnabled = 0x04
+	statusIni    = 1  // initialising: no check has finished; HAProxy assumes the server up
+	statusL4OK   = 6  // a TCP connect passed
+	statusL6OK   = 9  // an SSL handshake passed
+	statusL7OK   = 15 // an HTTP (or other L7) check passed
+	statusL7OKC  = 16 // passed conditionally (disable-on-404)
 )
+
+// checkPassed reports whether a status is that of a passed check.
+func checkPassed(status int) bool {
+	return status == statusL4OK || status == statusL6OK || status == statusL7OK || status == statusL7OKC
+}
 
 // Admin state bits of srv_admin_state (HAProxy's SRV_ADMF_*).
 const (
@@ -199,13 +209,13 @@ func parseServersState(out string) ([]server, error) {
 				return nil, fmt.Errorf("servers state line %q: bad %s", l, col)
 			}
 		}
-		if ci, ri := cols["srv_check_state"], cols["srv_check_result"]; ci > 0 && ri > 0 {
+		if ci, si := cols["srv_check_state"], cols["srv_check_status"]; ci > 0 && si > 0 {
 			state, err1 := strconv.Atoi(f[ci])
-			res, err2 := strconv.Atoi(f[ri])
+			status, err2 := strconv.Atoi(f[si])
 			if err1 != nil || err2 != nil {
-				return nil, fmt.Errorf("servers state line %q: bad srv_check_state or srv_check_result", l)
+				return nil, fmt.Errorf("servers state line %q: bad srv_check_state or srv_check_status", l)
 			}
-			s.checked, s.checkResult = state&checkEnabled != 0, res
+			s.checked, s.checkStatus = state&checkEnabled != 0, status
 		}
 		out2 = append(out2, s)
 	}
