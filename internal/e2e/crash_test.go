@@ -416,5 +416,17 @@ func (r *reliabilityReport) write(path string, seed uint64, full bool) error {
 		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d / %d / %d | `%s go test ./internal/e2e -run TestCrashMatrix` |\n",
 			s.strategy, s.fault, result, s.sent, s.failed, s.lowest["nginx"], s.lowest["haproxy"], s.lowest["registry"], r.env)
 	}
+	b.WriteString("\nThe rollback rows release 1.6.0, whose health check never passes, kill the apply during its rollback, " +
+		"then apply the reverted release (1.0.0).\n")
+	// What a person wrote below the table (what else was tried) is kept.
+	if old, err := os.ReadFile(path); err == nil {
+		if i := strings.Index(string(old), reportNotes); i >= 0 {
+			b.WriteString("\n" + string(old[i:]))
+		}
+	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
+
+// reportNotes starts the hand-written part of the reliability report.
+const reportNotes = "## What else was tried"
+
