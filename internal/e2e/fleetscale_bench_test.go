@@ -38,7 +38,8 @@ var fleetScaleShapes = []string{"registry", "balancers"}
 const scalePropagation = 2 * time.Second
 
 // BenchmarkFleetScale releases 1, 8, 16, 32 and 100 services at once at default
-// settings (-parallelism 10, -parallelism-per-host 10) and reports the wall time
+// settings (-parallelism 10, -parallelism-per-host 10; NONSTOP_FLEETSCALE_PARALLELISM
+// sets both) and reports the wall time
 // per size, its ratio to one service's, and the most writes each provider had in
 // flight at once, counted by a proxy around each provider. Each service has four
 // instances of the demo-service (fast start) in groups a and b, released rolling
@@ -114,6 +115,20 @@ func (r scaleRow) markdown() string {
 	}
 	return fmt.Sprintf("| %s | %d | %d | %.1f s | %s | %s | %s | %s |", r.shape, r.services, 4*r.services,
 		r.wall.Seconds(), ratio, r.writes, outcome, r.load)
+}
+
+// scaleParallelism is -parallelism and -parallelism-per-host of the releases:
+// NONSTOP_FLEETSCALE_PARALLELISM, else the defaults (10).
+func scaleParallelism(b *testing.B) int {
+	v := os.Getenv("NONSTOP_FLEETSCALE_PARALLELISM")
+	if v == "" {
+		return executor.DefaultParallelism
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("NONSTOP_FLEETSCALE_PARALLELISM: %q is not a whole number of at least 1", v)
+	}
+	return n
 }
 
 // envSizes returns the sizes to release, in increasing order.
@@ -286,14 +301,21 @@ func (sf *scaleFleet) release(b *testing.B, n int) scaleRow {
 		defer f.Close()
 		times.dump = f
 	}
+	reloads := 0
+	if sf.nginx != nil {
+		reloads = sf.nginx.Reloads()
+	}
+	par := scaleParallelism(b)
 	res := operation.Apply(ctx, operation.Options{
-		Config:      cfg,
-		Dir:         sf.dir,
-		Targets:     targets,
-		AutoApprove: true,
-		Providers:   counted,
-		Events:      executor.MultiSink(failures, times),
-		Logger:      logger,
+		Config:         cfg,
+		Dir:            sf.dir,
+		Targets:        targets,
+		AutoApprove:    true,
+		Providers:      counted,
+		Events:         executor.MultiSink(failures, times),
+		Logger:         logger,
+		Parallelism:    par,
+		PerHostDeploys: par,
 	})
 	wall := time.Since(start)
 	if res.Plan != nil {
@@ -317,10 +339,14 @@ func (sf *scaleFleet) release(b *testing.B, n int) scaleRow {
 	var parts []string
 	for _, c := range counters {
 		most, total := c.read()
-		if most > executor.DefaultParallelism {
-			b.Errorf("%s received %d concurrent writes, more than the bound %d", c.ref, most, executor.DefaultParallelism)
+		if most > par {
+			b.Errorf("%s received %d concurrent writes, more than the bound %d", c.ref, most, par)
 		}
-		parts = append(parts, fmt.Sprintf("%s %d of %d (%d writes)", c.ref, most, executor.DefaultParallelism, total))
+		parts = append(parts, fmt.Sprintf("%s %d of %d (%d writes)", c.ref, most, par, total))
+	}
+	if sf.nginx != nil {
+		// Concurrent nginx writes share a test and a reload (group commit).
+		parts = append(parts, fmt.Sprintf("nginx reloads %d", sf.nginx.Reloads()-reloads))
 	}
 	return scaleRow{shape: sf.shape, services: n, wall: wall, writes: strings.Join(parts, ", "), load: load,
 		outcome: strings.Join(outcome, ", ")}
