@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/nonstop-release/nonstop/lang"
 	"github.com/nonstop-release/nonstop/planner"
@@ -71,42 +72,123 @@ func (x *execution) handleFailure(ctx context.Context, sr *serviceRun) {
 // restored, but the other units still run: a rollback skips nothing it can still
 // do. Their own guards (othersServing) keep every drain safe. A lost journal or
 // lock stops everything. A redeploy unit's steps are built from the live state
-// just before it runs. The error joins every unit's failure.
+// just before it runs. Consecutive redeploys of instances that are out of traffic
+// on every path lower nothing, so they run together; a unit that takes an
+// instance out of traffic runs alone, once those before it are done, with its
+// steps built and replayed then. The error joins every unit's failure.
 func (x *execution) runRollback(ctx context.Context, sr *serviceRun, svc *lang.Service, units []rbUnit) error {
 	prop, drainBound := x.rollbackWaits(svc)
 	n := 0
-	var errs []error
-	for _, u := range units {
-		var err error
-		if u.dep != nil {
-			u.steps, err = x.liveRedeploySteps(ctx, sr, *u.dep, prop, drainBound)
-			if err != nil {
-				err = fmt.Errorf("reading the live state of %s: %w", u.address, err)
-			}
-		}
-		if err == nil {
-			numberRollback(sr.name, u.steps, &n)
-			err = x.checkUnitSafety(ctx, svc, u.steps)
-			if err != nil {
-				x.em.emit(Event{Level: LevelWarn, Type: EventStepProgress, Service: sr.name,
-					Message: fmt.Sprintf("%s: rollback of %s skipped: %v", sr.name, unitName(u), err)})
-			}
-		}
-		if err == nil {
-			err = x.runUnit(ctx, sr, u)
-		}
-		if err == nil {
-			continue
-		}
+	var (
+		errsMu sync.Mutex
+		errs   []error
+	)
+	// fail records a unit's failure and reports whether the rollback must stop.
+	fail := func(u rbUnit, err error) bool {
+		errsMu.Lock()
 		errs = append(errs, err)
+		errsMu.Unlock()
 		x.mu.Lock()
 		sr.notRestored = append(sr.notRestored, fmt.Sprintf("%s (%v)", unitName(u), err))
 		x.mu.Unlock()
-		if aborts(err) || ctx.Err() != nil {
+		return aborts(err) || ctx.Err() != nil
+	}
+	build := func(u *rbUnit) error {
+		if u.dep == nil {
+			return nil
+		}
+		steps, err := x.liveRedeploySteps(ctx, sr, *u.dep, prop, drainBound)
+		if err != nil {
+			return fmt.Errorf("reading the live state of %s: %w", u.address, err)
+		}
+		u.steps = steps
+		return nil
+	}
+	finish := func(u *rbUnit) error {
+		numberRollback(sr.name, u.steps, &n)
+		if err := x.checkUnitSafety(ctx, svc, u.steps); err != nil {
+			x.em.emit(Event{Level: LevelWarn, Type: EventStepProgress, Service: sr.name,
+				Message: fmt.Sprintf("%s: rollback of %s skipped: %v", sr.name, unitName(*u), err)})
+			return err
+		}
+		return nil
+	}
+	for i := 0; i < len(units); {
+		u := units[i]
+		i++
+		err := build(&u)
+		if err == nil && (u.dep == nil || lowers(u.steps)) {
+			if err = finish(&u); err == nil {
+				err = x.runUnit(ctx, sr, u)
+			}
+		}
+		if err != nil {
+			if fail(u, err) {
+				return errors.Join(errs...)
+			}
+			continue
+		}
+		if u.dep == nil || lowers(u.steps) {
+			continue
+		}
+		// u lowers nothing: gather the redeploys after it that lower nothing either.
+		batch := []rbUnit{u}
+		for i < len(units) && units[i].dep != nil {
+			v := units[i]
+			if err := build(&v); err != nil {
+				i++
+				if fail(v, err) {
+					return errors.Join(errs...)
+				}
+				continue
+			}
+			if lowers(v.steps) {
+				break // built again once the batch is back in traffic
+			}
+			i++
+			batch = append(batch, v)
+		}
+		var ready []rbUnit
+		for _, b := range batch {
+			if err := finish(&b); err != nil {
+				if fail(b, err) {
+					return errors.Join(errs...)
+				}
+				continue
+			}
+			ready = append(ready, b)
+		}
+		stop := false
+		var wg sync.WaitGroup
+		var stopMu sync.Mutex
+		for _, b := range ready {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := x.runUnit(ctx, sr, b); err != nil && fail(b, err) {
+					stopMu.Lock()
+					stop = true
+					stopMu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if stop {
 			return errors.Join(errs...)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// lowers reports whether a unit takes anything out of traffic (its guarded
+// drains).
+func lowers(steps []rbStep) bool {
+	for _, s := range steps {
+		if s.guard {
+			return true
+		}
+	}
+	return false
 }
 
 // unitName says what a unit restores.

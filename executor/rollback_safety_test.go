@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nonstop-release/nonstop/planner"
 )
@@ -104,5 +105,58 @@ func TestRaisesFirst(t *testing.T) {
 	}
 	if want := "active1 active2 r standby"; strings.Join(got, " ") != want {
 		t.Errorf("order %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// Redeploys of instances that are out of traffic on every path lower nothing, so
+// a rollback runs them together: two instances of one batch that both failed
+// their health check are redeployed at the old version at the same time.
+func TestRollbackRedeploysOutOfTrafficTogether(t *testing.T) {
+	slowDeploy := `["sh", "-c", "sleep 0.3; printf %s \"$2\" > \"versions/$3\"", "deploy", instance.address, version, tostring(instance.port)]`
+	rl := newRelease(t, releaseOptions{instances: 3, command: slowDeploy})
+	a, b, c := rl.addrs[0], rl.addrs[1], rl.addrs[2]
+	rl.failHealth(a, "2.0.0")
+	rl.failHealth(b, "2.0.0")
+	steps := append(unit("1", a, "a", ms(10)), unit("2", b, "b", ms(10))...) // one batch
+	events := &eventLog{}
+	r := rl.runner()
+	r.Events = events
+	res, err := r.Apply(context.Background(), &planner.Plan{Steps: steps})
+	if err == nil {
+		t.Fatal("apply with failing health checks succeeded")
+	}
+	if s := res.Services["order-service"]; s.Outcome != OutcomeRolledBack {
+		t.Fatalf("outcome %s (%s), want rolled_back", s.Outcome, s.RollbackError)
+	}
+	type span struct{ start, end time.Time }
+	deploys := map[string]*span{}
+	for _, e := range events.events {
+		if e.Step == nil || e.Step.Kind != planner.Deploy || !strings.Contains(e.Step.ID, ".rollback.") {
+			continue
+		}
+		sp := deploys[e.Step.Args.Address]
+		if sp == nil {
+			sp = &span{}
+			deploys[e.Step.Args.Address] = sp
+		}
+		switch e.Type {
+		case EventStepStart:
+			sp.start = e.Time
+		case EventStepComplete:
+			sp.end = e.Time
+		}
+	}
+	da, db := deploys[a], deploys[b]
+	if da == nil || db == nil || len(deploys) != 2 {
+		t.Fatalf("rollback deploys %v, want a and b", deploys)
+	}
+	if !(da.start.Before(db.end) && db.start.Before(da.end)) {
+		t.Errorf("the rollback redeployed a (%s–%s) and b (%s–%s) one after the other, want together",
+			da.start.Format("15:04:05.000"), da.end.Format("15:04:05.000"), db.start.Format("15:04:05.000"), db.end.Format("15:04:05.000"))
+	}
+	for _, addr := range []string{a, b, c} {
+		if v := rl.version(addr); v != "1.0.0" {
+			t.Errorf("%s runs %q after the rollback, want 1.0.0", addr, v)
+		}
 	}
 }
