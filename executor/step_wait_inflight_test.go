@@ -198,3 +198,16 @@ func TestRollbackHoldsInFlight(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineDrainDetail: the release report says what a wait.drain holds.
+func TestTimelineDrainDetail(t *testing.T) {
+	for want, args := range map[string]planner.StepArgs{
+		"5m0s":                               {Members: []string{"haproxy.lb/be/127.0.0.1:1"}, Duration: planner.Duration(5 * time.Minute)},
+		"10s in flight":                      {InFlight: planner.Duration(10 * time.Second)},
+		"10s in flight, sessions up to 5m0s": {Members: []string{"haproxy.lb/be/127.0.0.1:1"}, Duration: planner.Duration(5 * time.Minute), InFlight: planner.Duration(10 * time.Second)},
+	} {
+		if got := stepDetail(&planner.Step{Kind: planner.WaitDrain, Args: args}); got != want {
+			t.Errorf("stepDetail(%+v) = %q, want %q", args, got, want)
+		}
+	}
+}

@@ -568,6 +568,13 @@ func stepDetail(st *planner.Step) string {
 		if a.UntilResumed {
 			return "until resumed"
 		}
+	case planner.WaitDrain:
+		if a.InFlight > 0 && len(a.Members) > 0 {
+			return fmt.Sprintf("%s in flight, sessions up to %s", time.Duration(a.InFlight), time.Duration(a.Duration))
+		}
+		if a.InFlight > 0 {
+			return time.Duration(a.InFlight).String() + " in flight"
+		}
 	}
 	if a.Duration > 0 {
 		return time.Duration(a.Duration).String()
