@@ -18,6 +18,10 @@
 //	GET /work?ms=N   holds the request N milliseconds, then answers "done <version>"
 //	GET /slow?d=2s   the same with a Go duration (default 2s)
 //	GET /inflight    how many /work and /slow requests are being held
+//	GET /ws          a websocket: a JSON hello {"type":"hello","addr":A,"version":V}
+//	                 when it opens, a tick {"type":"tick","n":N,...} every -ws-tick
+//	                 (500ms), and {"type":"echo","text":T,...} for every text
+//	                 message received; 426 without an Upgrade: websocket header
 //
 // Start-up, in order: wait -start-delay; open the port (log "listening"); answer
 // 503 for -warmup; serve every path but /health (log "warm"); register, retrying
@@ -52,5 +56,11 @@
 //
 // The instance is registered with metadata "version" set to -version. On SIGTERM it
 // deregisters, stops accepting connections, waits up to -drain-timeout for in-flight
-// requests to finish, and exits 0. With -nacos "" it serves without registering.
+// requests to finish, then closes the websockets still open with a close frame 1001
+// (going away) — as a Spring Boot application closes its websocket sessions after
+// the web server's graceful shutdown phase — and exits 0. Until then its websockets
+// keep their ticks: a client is cut only when the process really goes away, and a
+// load balancer that drained the instance earlier may have closed them already
+// (HAProxy's `shutdown sessions server`). With -nacos "" it serves without
+// registering.
 package main

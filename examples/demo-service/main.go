@@ -54,6 +54,7 @@ type options struct {
 	registerEnabled bool
 	gatewayTo       string // gateway mode: the service requests are proxied to
 	gatewayGroup    string
+	wsTick          time.Duration // how often /ws sends a tick
 }
 
 func parseFlags(args []string) (options, error) {
@@ -87,12 +88,16 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.warmup, "warmup", warmup, "after the port opens, answer every request with 503 for this long, then register (default $"+EnvWarmup+")")
 	fs.StringVar(&o.gatewayTo, "gateway-to", os.Getenv(EnvGatewayTo), "gateway mode: proxy every path but /health, /version and /gateway/instances to an instance of this registered service (default $"+EnvGatewayTo+")")
 	fs.StringVar(&o.gatewayGroup, "gateway-group", envOr(EnvGatewayGroup, "DEFAULT_GROUP"), "the Nacos group of -gateway-to (default $"+EnvGatewayGroup+" or DEFAULT_GROUP)")
+	fs.DurationVar(&o.wsTick, "ws-tick", 500*time.Millisecond, "how often /ws sends a tick to each websocket")
 	fs.BoolVar(&o.registerEnabled, "register-enabled", enabled, "register the instance enabled; false registers it disabled, out of consumers' lists (default $"+EnvRegisterEnabled+" or $"+EnvSpringEnabled+", else true)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return o, fmt.Errorf("-addr %q: %v", o.addr, err)
+	}
+	if o.wsTick <= 0 {
+		return o, errors.New("-ws-tick must be positive")
 	}
 	if o.startDelay < 0 || o.warmup < 0 {
 		return o, errors.New("-start-delay and -warmup must not be negative")
@@ -203,7 +208,11 @@ func run(o options) error {
 		}
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
 		defer cancel()
-		if err := srv.Shutdown(shutdownCtx); err != nil {
+		err := srv.Shutdown(shutdownCtx)
+		// Websockets are hijacked: Shutdown neither waits for nor closes them.
+		// They are closed once the requests in flight are done.
+		app.closeWebsockets()
+		if err != nil {
 			return fmt.Errorf("in-flight requests did not finish within %s: %v", o.drainTimeout, err)
 		}
 		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -268,11 +277,18 @@ type app struct {
 	ready    atomic.Bool // registered too: /health serves
 	inflight atomic.Int64
 	gw       *gateway // gateway mode; nil otherwise
+	ws       *wsHub   // the open websockets of /ws
 }
 
-func newApp(o options) *app { return &app{o: o} }
+func newApp(o options) *app {
+	tick := o.wsTick
+	if tick <= 0 {
+		tick = 500 * time.Millisecond
+	}
+	return &app{o: o, ws: newWSHub(tick)}
+}
 
-// handler serves /health, /version, /work, /slow and /inflight. Every answer names
+// handler serves /health, /version, /work, /slow, /inflight and /ws. Every answer names
 // the instance in X-Served-By; while warming up every path answers 503, and
 // /health until the instance has registered.
 func (a *app) handler() http.Handler {
@@ -328,6 +344,7 @@ func (a *app) handler() http.Handler {
 		}
 		a.hold(w, r, d)
 	})
+	mux.HandleFunc("/ws", a.serveWS)
 	mux.HandleFunc("/inflight", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, a.inflight.Load())
 	})
