@@ -47,6 +47,11 @@ type Config struct {
 	// (deploy.sh's NONSTOP_DEMO_HANG_VERSIONS); DeployTimeout bounds the deploy
 	// ("1m" when empty).
 	HangVersions, DeployTimeout string
+	// LongLived marks the HAProxy balancer `long_lived = true` (websockets): a
+	// drain waits for the member's sessions up to DrainTimeout, then closes them.
+	LongLived bool
+	// DrainTimeout is drain.timeout ("10s" when empty).
+	DrainTimeout string
 }
 
 var configTemplate = template.Must(template.New("config").Funcs(template.FuncMap{
@@ -96,6 +101,9 @@ service {{printf "%q" .Service}} {
     provider = haproxy.lb
     pool     = {{printf "%q" .Pool}}
     weight   = 1
+{{- if .LongLived}}
+    long_lived = true
+{{- end}}
   }
 
   min_available = {{if .MinAvailable}}{{.MinAvailable}}{{else}}1{{end}}
@@ -104,7 +112,7 @@ service {{printf "%q" .Service}} {
 
   drain {
     propagation = "4s"
-    timeout     = "10s"
+    timeout     = {{if .DrainTimeout}}{{printf "%q" .DrainTimeout}}{{else}}"10s"{{end}}
   }
 
   deploy {

@@ -34,6 +34,9 @@ type NginxOptions struct {
 // The main config includes UpstreamsFile, which must define `$nonstop_<pool>` for
 // each pool, and proxies `/<pool>/...` to `http://$nonstop_<pool>` with
 // `proxy_next_upstream off`, so a request reaches exactly the member nginx picked.
+// Websockets pass through (proxy_http_version 1.1 and the Upgrade and Connection
+// headers); nginx keeps no `worker_shutdown_timeout`, so a reload's old worker
+// keeps the upgraded connections it holds until one side closes them.
 type Nginx struct {
 	Dir           string
 	ConfFile      string
@@ -198,10 +201,15 @@ func (n *Nginx) mainConf(pools map[string][]string) string {
 	for _, kind := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
 		fmt.Fprintf(&b, "    %s_temp_path %s;\n", kind, filepath.Join(n.Dir, "tmp_"+kind))
 	}
+	// Websockets pass through: the upgrade headers go to the member over HTTP/1.1;
+	// other requests keep `Connection: close`, as with nginx's defaults.
+	b.WriteString("    map $http_upgrade $connection_upgrade {\n        default upgrade;\n        '' close;\n    }\n")
 	fmt.Fprintf(&b, "    include %s;\n    server {\n        listen %s;\n", n.UpstreamsFile, n.Addr())
 	for _, pool := range slices.Sorted(maps.Keys(pools)) {
 		fmt.Fprintf(&b, "        location /%s/ {\n            proxy_pass http://$nonstop_%s;\n", pool, pool)
 		fmt.Fprintf(&b, "            proxy_next_upstream off;\n")
+		fmt.Fprintf(&b, "            proxy_http_version 1.1;\n            proxy_set_header Upgrade $http_upgrade;\n")
+		fmt.Fprintf(&b, "            proxy_set_header Connection $connection_upgrade;\n")
 		// Names the member that answered (or failed), on errors too.
 		fmt.Fprintf(&b, "            add_header X-Upstream $upstream_addr always;\n        }\n")
 	}
