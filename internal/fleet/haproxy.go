@@ -84,7 +84,8 @@ type HAProxyFrontend struct {
 	Name           string
 	DefaultBackend string
 	// Rules are config lines placed before default_backend; "{dir}" in them is
-	// replaced by the instance directory, where routes.map and routes-ip.map live.
+	// replaced by the instance directory, where routes.map, routes-ip.map and
+	// routes-number.map live.
 	Rules []string
 }
 
@@ -101,6 +102,9 @@ type HAProxy struct {
 	// RoutesMap and RoutesIPMap are empty map files, ready for frontend rules.
 	RoutesMap   string
 	RoutesIPMap string
+	// RoutesNumberMap is an empty map file for numeric routes, which frontend
+	// rules read with map_reg ("{dir}/routes-number.map").
+	RoutesNumberMap string
 	// Ports holds each frontend's port by name.
 	Ports map[string]int
 	// Config is what it was started with.
@@ -116,14 +120,15 @@ type HAProxy struct {
 // Shutdown.
 func StartHAProxyProcess(dir string, cfg HAProxyConfig) (*HAProxy, error) {
 	h := &HAProxy{
-		Dir:         dir,
-		ConfFile:    filepath.Join(dir, "haproxy.cfg"),
-		SocketPath:  filepath.Join(dir, "admin.sock"),
-		RoutesMap:   filepath.Join(dir, "routes.map"),
-		RoutesIPMap: filepath.Join(dir, "routes-ip.map"),
-		Ports:       map[string]int{},
-		Config:      cfg,
-		done:        make(chan struct{}),
+		Dir:             dir,
+		ConfFile:        filepath.Join(dir, "haproxy.cfg"),
+		SocketPath:      filepath.Join(dir, "admin.sock"),
+		RoutesMap:       filepath.Join(dir, "routes.map"),
+		RoutesIPMap:     filepath.Join(dir, "routes-ip.map"),
+		RoutesNumberMap: filepath.Join(dir, "routes-number.map"),
+		Ports:           map[string]int{},
+		Config:          cfg,
+		done:            make(chan struct{}),
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -137,7 +142,7 @@ func StartHAProxyProcess(dir string, cfg HAProxyConfig) (*HAProxy, error) {
 			return nil, err
 		}
 	}
-	for _, f := range []string{h.RoutesMap, h.RoutesIPMap} {
+	for _, f := range []string{h.RoutesMap, h.RoutesIPMap, h.RoutesNumberMap} {
 		if err := os.WriteFile(f, nil, 0o644); err != nil {
 			return nil, err
 		}
