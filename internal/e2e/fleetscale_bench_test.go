@@ -294,7 +294,7 @@ func (sf *scaleFleet) release(b *testing.B, n int) scaleRow {
 	start := time.Now()
 	times.start = start
 	if name := os.Getenv("NONSTOP_FLEETSCALE_STEPS"); name != "" {
-		f, err := os.Create(fmt.Sprintf("%s-%s-%d", name, sf.shape, n))
+		f, err := os.Create(fmt.Sprintf("%s-%s-%d-%s", name, sf.shape, n, version))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -353,8 +353,10 @@ func (sf *scaleFleet) release(b *testing.B, n int) scaleRow {
 }
 
 // waitListed waits until the registry lists every instance of the first n
-// services enabled: Polaris lists registrations with a lag, and a release planned
-// before would see unregistered instances and skip their drains.
+// services enabled and healthy: Polaris lists registrations and health with a
+// lag, and a release planned before would see unregistered instances and skip
+// their drains, or one instance not serving and (min_available = 2) release
+// one instance at a time. Every release then starts from the same fleet.
 func (sf *scaleFleet) waitListed(b *testing.B, provs planner.Providers, n int) {
 	b.Helper()
 	reg := provs[lang.ProviderRef{Kind: "nacos", Name: "registry"}].(providers.RegistryReader)
@@ -364,7 +366,7 @@ func (sf *scaleFleet) waitListed(b *testing.B, provs planner.Providers, n int) {
 			list, err := reg.Instances(context.Background(), providers.ServiceKey{Service: s.Name, Group: "DEFAULT_GROUP"})
 			enabled := 0
 			for _, in := range list {
-				if in.Enabled {
+				if in.Enabled && in.Healthy {
 					enabled++
 				}
 			}
@@ -372,7 +374,7 @@ func (sf *scaleFleet) waitListed(b *testing.B, provs planner.Providers, n int) {
 				break
 			}
 			if time.Now().After(deadline) {
-				b.Fatalf("%s: the registry lists %d enabled instances (%v), want 4", s.Name, enabled, err)
+				b.Fatalf("%s: the registry lists %d enabled, healthy instances (%v), want 4", s.Name, enabled, err)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
