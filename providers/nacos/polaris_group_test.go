@@ -63,10 +63,14 @@ func TestPolarisGroupsInstanceWrites(t *testing.T) {
 	ctx := context.Background()
 	errs := make([]error, len(addrs))
 	var wg sync.WaitGroup
-	wg.Go(func() { errs[0] = n.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: addrs[0]}, false) })
+	wg.Go(func() {
+		errs[0] = n.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: addrs[0]}, false)
+	})
 	time.Sleep(50 * time.Millisecond) // the first write is in flight, held by the proxy
 	for i := 1; i < len(addrs); i++ {
-		wg.Go(func() { errs[i] = n.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: addrs[i]}, false) })
+		wg.Go(func() {
+			errs[i] = n.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: addrs[i]}, false)
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -89,9 +93,13 @@ func TestPolarisGroupsInstanceWrites(t *testing.T) {
 	// A refused group: both writes held behind a third in flight.
 	counter.first = sync.Once{}
 	var held, known, unknown error
-	wg.Go(func() { held = n.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: addrs[1]}, true) })
+	wg.Go(func() {
+		held = n.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: addrs[1]}, true)
+	})
 	time.Sleep(50 * time.Millisecond)
-	wg.Go(func() { known = n.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: addrs[0]}, true) })
+	wg.Go(func() {
+		known = n.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: addrs[0]}, true)
+	})
 	wg.Go(func() {
 		unknown = n.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: "127.0.0.1:1"}, true)
 	})
