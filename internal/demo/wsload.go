@@ -32,6 +32,10 @@ const (
 	wsStall = 5 * time.Second
 	// wsRetryPause is the pause after a failed attempt before the next.
 	wsRetryPause = 100 * time.Millisecond
+	// wsPingEvery is how often a client sends a text message (the demo-service
+	// echoes it), so that the connection is busy both ways, as a chat's is, and no
+	// balancer's client-side inactivity timeout ends it.
+	wsPingEvery = 2 * time.Second
 	// CloseAbnormal is the code recorded for a connection that ended without a
 	// close frame (RFC 6455's 1006), as when HAProxy shuts a session down.
 	CloseAbnormal = 1006
@@ -167,7 +171,10 @@ func (c *wsClient) run(ctx context.Context) {
 		if !ok {
 			return
 		}
+		pctx, pstop := context.WithCancel(ctx)
+		go ping(pctx, conn)
 		cut, stopped := read(ctx, conn)
+		pstop()
 		conn.CloseNow()
 		if stopped {
 			return
@@ -239,6 +246,26 @@ func dialHello(ctx context.Context, url string) (*websocket.Conn, wsHello, error
 		return nil, wsHello{}, fmt.Errorf("not a hello: %q", b)
 	}
 	return conn, h, nil
+}
+
+// ping sends "ping N" every wsPingEvery until ctx ends or a write fails (the
+// reader then notices the cut).
+func ping(ctx context.Context, conn *websocket.Conn) {
+	t := time.NewTicker(wsPingEvery)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wctx, cancel := context.WithTimeout(ctx, wsDialTimeout)
+		err := conn.Write(wctx, websocket.MessageText, []byte(fmt.Sprintf("ping %d", n)))
+		cancel()
+		if err != nil {
+			return
+		}
+	}
 }
 
 // read reads until the connection ends; stopped is set when ctx ended it.
