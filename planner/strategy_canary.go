@@ -11,14 +11,37 @@ import (
 // balancer's range (nginx ≥ 1, HAProxy 0..256) and gives 1% resolution.
 const canaryScale = 100
 
-// canary upgrades the first group, then moves traffic to it in the declared steps:
+// canaryOrder returns the groups with the canary group first: the first declared
+// group, unless it serves while another group is idle (a blue-green standby left
+// out of traffic), in which case the first idle group is the canary: it is
+// upgraded without taking anything out of traffic, and the serving groups follow
+// after the promotion.
+func (b *builder) canaryOrder() []string {
+	groups := b.m.groupNames()
+	live := map[string]bool{}
+	for _, g := range b.liveGroups() {
+		live[g] = true
+	}
+	if !live[groups[0]] {
+		return groups
+	}
+	for i, g := range groups {
+		if !live[g] {
+			return append([]string{g}, append(append([]string(nil), groups[:i]...), groups[i+1:]...)...)
+		}
+	}
+	return groups
+}
+
+// canary upgrades the canary group (canaryOrder: the first group, or an idle
+// standby), then moves traffic to it in the declared steps:
 // each step below 100 sets the balancer (and registry) weights so the canary group
 // gets about that share, then pauses and runs the step's analysis gates. The step
 // at 100 (or the end of the steps) restores the configured weights everywhere, holds
 // and checks once more, and the other groups follow one group at a time.
 func (b *builder) canary() {
 	m := b.m
-	groups := m.groupNames()
+	groups := b.canaryOrder()
 	if b.groupsAt(groups) {
 		b.eachUnit(m.insts, b.converge)
 		return

@@ -1,0 +1,56 @@
+provider "nacos" "prod" {
+  addresses   = ["127.0.0.1:8848"]
+  propagation = "2s"
+}
+
+provider "nginx" "edge" {
+  upstreams_file = "/tmp/nonstop-test/upstreams.conf"
+}
+
+provider "haproxy" "lb" {
+  runtime_api = "tcp://127.0.0.1:9999"
+}
+
+service "order-service" {
+  version = "1.6.0"
+
+  registry {
+    provider = nacos.prod
+  }
+
+  group "a" { instances = ["127.0.0.1:18081", "127.0.0.1:18082"] }
+  group "b" { instances = ["127.0.0.1:18083", "127.0.0.1:18084"] }
+
+  balancer "http" {
+    provider = nginx.edge
+    pool     = "order_backend"
+    weight   = 1
+  }
+
+  # The last release was blue-green with keep_standby: group b serves 1.5.0,
+  # group a waits at 1.4.2 out of traffic. A canary now goes to the standby.
+  strategy "canary" {
+    step {
+      weight = 25
+      pause  = "1m"
+    }
+    step { weight = 100 }
+  }
+
+  drain {
+    timeout = "30s"
+  }
+
+  deploy {
+    command = ["./deploy.sh", instance.address, version]
+  }
+
+  health {
+    http = "http://${instance.address}/health"
+  }
+
+  verify {
+    http     = "http://${instance.address}/version"
+    contains = version
+  }
+}
