@@ -108,6 +108,11 @@ func startFleet(t *testing.T, configVersion string, versions []string, extraB ..
 	}).(providers.Balancer)
 	f.lb = openProvider(t, "haproxy", map[string]cty.Value{"runtime_api": cty.StringVal(f.haproxy.SocketURL())}).(providers.Balancer)
 	f.waitRegistered(t, len(addrs))
+	// HAProxy assumes every server up until its first check; nonstop counts a
+	// server only once a check passed, so plans wait for the checks here.
+	if err := f.haproxy.WaitConfirmed("web", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 

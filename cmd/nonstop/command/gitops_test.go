@@ -133,6 +133,9 @@ func TestGitOpsRecipes(t *testing.T) {
 		Backends:  []testfleet.HAProxyBackend{{Name: "order_backend", Servers: addrs}},
 		Frontends: []testfleet.HAProxyFrontend{{Name: "www", DefaultBackend: "order_backend"}},
 	})
+	if err := haproxy.WaitConfirmed("order_backend", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	dsn := testfleet.StartPostgres(t)
 	lb := openProvider(t, "haproxy", map[string]cty.Value{"runtime_api": cty.StringVal(haproxy.TCPURL())}).(providers.Balancer)
 	registry := openProvider(t, "nacos", map[string]cty.Value{
