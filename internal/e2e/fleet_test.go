@@ -206,6 +206,10 @@ func (f *fleet) waitServing(instances int) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// HAProxy reports a server UP before its first check; a check must have passed.
+	if err := f.haproxy.WaitConfirmed(pool, 30*time.Second); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 // startLoad starts the three paths: nginx, HAProxy and a registry consumer that
