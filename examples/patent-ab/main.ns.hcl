@@ -126,10 +126,14 @@ service "patent-search" {
     pool     = "patent_http"
   }
 
+  # Websocket sessions do not end by themselves: a drain waits for them up to
+  # drain.timeout, then HAProxy closes what is left on the drained servers only
+  # (`shutdown sessions server`), and the clients reconnect to serving ones.
   balancer "websocket" {
-    provider = haproxy.ws
-    pool     = "patent_ws"
-    weight   = 100
+    provider   = haproxy.ws
+    pool       = "patent_ws"
+    weight     = 100
+    long_lived = true
   }
 
   min_available = 2
@@ -139,7 +143,8 @@ service "patent-search" {
   }
 
   drain {
-    # Websocket sessions are long: wait up to 10 minutes for them to close.
+    # Websocket clients get up to 10 minutes to leave on their own before
+    # HAProxy closes their sessions (long_lived above).
     timeout = "10m"
   }
 
