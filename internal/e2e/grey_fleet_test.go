@@ -72,6 +72,14 @@ func newGreyFleet(t *testing.T, version string) *fleet {
 			"use_backend %[var(txn.ns_num_id),map_reg(" + numbers + "),field(1,|)] if { var(txn.ns_num_id),map_reg(" + numbers + ") -m found }",
 		}}},
 	})
+	// HAProxy counts a server UP before its first check; the plan does not
+	// (providers/haproxy: the last finished check), and startLoad's wait takes
+	// HAProxy's word. Wait for a passed check of every server.
+	for _, be := range []string{pool, pool + "__" + greyRoute} {
+		if err := f.haproxy.WaitConfirmed(be, 15*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
 	consumer, err := demo.NewConsumer(registry.NacosAddr, greyService, "DEFAULT_GROUP", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +179,9 @@ type probe struct {
 	err      string // transport error or unreadable answer
 	version  string
 	servedBy string // nginx's X-Upstream address, HAProxy's "backend/server@address"
+	// upstream is the pool or route upstream the balancer chose: nginx's
+	// X-Upstream-Name, the backend in HAProxy's X-Served-By.
+	upstream string
 }
 
 func (p probe) ok() bool { return p.status == http.StatusOK && p.err == "" }
@@ -179,7 +190,7 @@ func (p probe) String() string {
 	if !p.ok() {
 		return fmt.Sprintf("%s %s %q at %s: status %d %s", p.lb, p.c.name, p.c.query, p.at.UTC().Format("15:04:05.000"), p.status, p.err)
 	}
-	return fmt.Sprintf("%s %s %q at %s: %s from %s", p.lb, p.c.name, p.c.query, p.at.UTC().Format("15:04:05.000"), p.version, p.servedBy)
+	return fmt.Sprintf("%s %s %q at %s: %s from %s (%s)", p.lb, p.c.name, p.c.query, p.at.UTC().Format("15:04:05.000"), p.version, p.servedBy, p.upstream)
 }
 
 // prober sends every greyCase through each balancer every interval until stopped,
@@ -233,9 +244,11 @@ func (p *prober) send(lb string, c greyCase) probe {
 	}
 	defer resp.Body.Close()
 	pr.status = resp.StatusCode
-	pr.servedBy = resp.Header.Get("X-Upstream")
-	if pr.servedBy == "" {
+	if lb == "nginx" {
+		pr.servedBy, pr.upstream = resp.Header.Get("X-Upstream"), resp.Header.Get("X-Upstream-Name")
+	} else {
 		pr.servedBy = resp.Header.Get("X-Served-By")
+		pr.upstream, _, _ = strings.Cut(pr.servedBy, "/")
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	if err != nil {

@@ -29,7 +29,9 @@ type NginxOptions struct {
 
 // Nginx is a running nginx: a master process with one worker, listening on a free
 // loopback port, with every path inside its own directory. Every answer carries
-// X-Upstream: the member address nginx sent the request to ($upstream_addr).
+// X-Upstream: the member address nginx sent the request to ($upstream_addr), and
+// X-Upstream-Name: the upstream it chose ($proxy_host: the pool, or a route's
+// upstream POOL__ROUTE).
 //
 // The main config includes UpstreamsFile, which must define `$nonstop_<pool>` for
 // each pool, and proxies `/<pool>/...` to `http://$nonstop_<pool>` with
@@ -211,7 +213,8 @@ func (n *Nginx) mainConf(pools map[string][]string) string {
 		fmt.Fprintf(&b, "            proxy_http_version 1.1;\n            proxy_set_header Upgrade $http_upgrade;\n")
 		fmt.Fprintf(&b, "            proxy_set_header Connection $connection_upgrade;\n")
 		// Names the member that answered (or failed), on errors too.
-		fmt.Fprintf(&b, "            add_header X-Upstream $upstream_addr always;\n        }\n")
+		fmt.Fprintf(&b, "            add_header X-Upstream $upstream_addr always;\n")
+		fmt.Fprintf(&b, "            add_header X-Upstream-Name $proxy_host always;\n        }\n")
 	}
 	fmt.Fprintf(&b, "    }\n}\n")
 	return b.String()
