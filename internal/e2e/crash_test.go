@@ -429,4 +429,3 @@ func (r *reliabilityReport) write(path string, seed uint64, full bool) error {
 
 // reportNotes starts the hand-written part of the reliability report.
 const reportNotes = "## What else was tried"
-
