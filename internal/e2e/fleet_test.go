@@ -206,9 +206,24 @@ func (f *fleet) waitServing(instances int) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// HAProxy reports a server UP before its first check; a check must have passed.
-	if err := f.haproxy.WaitConfirmed(pool, 30*time.Second); err != nil {
-		f.t.Fatal(err)
+	// HAProxy reports a server UP before its first check: as many servers as the
+	// caller expects must have passed one (a blue-green standby at weight 0 never
+	// serves, so only the count is asked for).
+	for {
+		srvs, err := f.haproxy.Servers(pool)
+		confirmed := 0
+		for _, s := range srvs {
+			if s.Confirmed() {
+				confirmed++
+			}
+		}
+		if err == nil && confirmed >= instances {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("before the load: %d HAProxy servers passed a check (%v), want %d", confirmed, err, instances)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
