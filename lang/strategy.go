@@ -92,8 +92,9 @@ func (l *loader) decodeBatch(a *hcl.Attribute) Batch {
 	return bad()
 }
 
-// decodeSteps decodes canary steps: weights strictly rising within 1..100, the
-// last 100; pauses are durations or "manual"; analyses are declared gates.
+// decodeSteps decodes canary steps: weights strictly rising within 1..100 (the
+// first may be 0), the last 100; pauses are durations or "manual"; analyses are
+// declared gates.
 func (l *loader) decodeSteps(s *Service, strategy *hcl.Block, blocks []*hcl.Block) []CanaryStep {
 	if len(blocks) == 0 {
 		l.errorf(strategy.DefRange, "Missing canary steps",
@@ -111,9 +112,15 @@ func (l *loader) decodeSteps(s *Service, strategy *hcl.Block, blocks []*hcl.Bloc
 		if a := content.Attributes["weight"]; a != nil {
 			lastRange = a.Expr.Range()
 			if w, ok := l.integer(a, -1); ok && w != -1 {
+				first := len(steps) == 0
 				switch {
-				case w < 1 || w > 100:
-					l.errorf(a.Expr.Range(), "Invalid canary weight", "A canary step's weight is a percentage of traffic from 1 to 100; it is %d.", w)
+				case w == 0 && first:
+					// A dark canary: the group runs the new version and gets only the
+					// requests its routes send it (a grey release by attribute).
+					step.Weight, lastWeight = 0, 0
+				case w < 0 || w > 100 || w == 0:
+					l.errorf(a.Expr.Range(), "Invalid canary weight", "A canary step's weight is a percentage of traffic from 1 to 100 "+
+						"(0 only in the first step: the canary then gets only the requests its routes send it); it is %d.", w)
 				case w <= prev:
 					l.errorf(a.Expr.Range(), "Invalid canary weight", "Canary weights must strictly rise from step to step; %d follows %d.", w, prev)
 				default:

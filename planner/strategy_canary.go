@@ -64,6 +64,13 @@ func (b *builder) canary() {
 		if st.Weight >= 100 {
 			break
 		}
+		if st.Weight == 0 {
+			// A dark canary: out of the pools and the registry, reached only
+			// through its routes, which the route placement sets once it is up.
+			b.markCanary(0)
+			b.canaryHold(i, st)
+			continue
+		}
 		b.canaryWeights(canaryInsts, rest, st.Weight)
 		if !enabled {
 			b.eachUnit(canaryInsts, b.enable)

@@ -3,10 +3,11 @@
 # go to 2.0.0; the rest stay on 1.9.0 while the migration runs.
 #
 # order-service runs 1.9.0 on groups a and b behind nginx and HAProxy. The release
-# is a canary held at its lowest share: group a is drained, moved to 2.0.0 and
-# verified; the route "new-records" then sends every request with an id of
-# 5000000 or more to it on both balancers; group a gets 1% of the other requests
-# and the apply holds (pause = "manual") for as long as the migration runs.
+# is a dark canary: group a is drained, moved to 2.0.0 and verified; the route
+# "new-records" then sends every request with an id of 5000000 or more to it on
+# both balancers, while group a stays out of the pools and the registry (a canary
+# step of weight 0), so every other request stays on 1.9.0; the apply holds
+# (pause = "manual") for as long as the migration runs.
 # `nonstop resume STEP_ID` ends the hold: group a takes its full share, group b
 # follows, and the route covers all four instances. Once the migration is over,
 # delete the route block and apply again: one route.delete per balancer.
@@ -145,10 +146,9 @@ service "order-service" {
   min_available = 2
 
   strategy "canary" {
-    # The lowest share a canary step takes: 1 in about 100 requests without a
-    # routed id reaches group a too.
+    # Weight 0: group a gets only the requests the route sends it.
     step {
-      weight = 1
+      weight = 0
       pause  = var.migration_hold
     }
     step { weight = 100 }
