@@ -83,24 +83,44 @@ func (m *serviceModel) takesTraffic(im *instanceModel) bool {
 	return false
 }
 
-// contributes reports whether an instance counts as available in at least one pool.
+// contributes reports whether an instance serves on at least one path: the
+// registry (registered, enabled, healthy) or a pool. An instance that lost its
+// registration still serves every pool that routes to it, so converging it lowers
+// those pools like any other.
 func (m *serviceModel) contributes(im *instanceModel) bool {
-	if !im.up || !m.registryServing(im) {
+	if !im.up {
 		return false
+	}
+	if m.registry && im.registered && im.enabled && im.healthy {
+		return true
 	}
 	for _, mm := range im.members {
 		if memberServing(mm) {
 			return true
 		}
 	}
-	return len(im.members) == 0
+	return !m.registry && len(im.members) == 0
 }
 
-// poolServing counts the healthy, enabled, non-zero-weight members of pool bi.
+// poolServing counts the up instances whose member of pool bi serves (weight,
+// state and the balancer's own checks): what the pool routes to, whatever the
+// registry says.
 func (m *serviceModel) poolServing(bi int) int {
 	n := 0
 	for _, im := range m.insts {
-		if im.up && m.registryServing(im) && memberServing(im.members[bi]) {
+		if im.up && memberServing(im.members[bi]) {
+			n++
+		}
+	}
+	return n
+}
+
+// registryCount counts the up instances the registry hands to consumers:
+// registered, enabled and healthy.
+func (m *serviceModel) registryCount() int {
+	n := 0
+	for _, im := range m.insts {
+		if im.up && im.registered && im.enabled && im.healthy {
 			n++
 		}
 	}

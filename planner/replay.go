@@ -125,6 +125,7 @@ func replayService(m *serviceModel, steps []Step, idx []int32, found []rankedDia
 	for bi := range m.bals {
 		count = append(count, m.poolServing(bi))
 	}
+	regCount := m.registryCount()
 	routes := routeStates(m) // "provider/pool/route name" -> route has an up member
 	for _, r := range idx {
 		s := &steps[r]
@@ -144,6 +145,17 @@ func replayService(m *serviceModel, steps []Step, idx []int32, found []rankedDia
 				failed = true
 			}
 			count[bi] = after
+		}
+		if m.registry {
+			// The registry is a path too: its consumers must keep as many
+			// instances as the pools do.
+			after := m.registryCount()
+			if after < regCount && after < m.need {
+				found = append(found, rankedDiag{r, unsafe(s, fmt.Sprintf("it leaves the registry with %d instances its consumers can call; service %s must keep %s",
+					after, m.name, keepText(m.svc.MinAvailable)))})
+				failed = true
+			}
+			regCount = after
 		}
 		if routes != nil || hasRoutes(m) {
 			now := routeStates(m)
