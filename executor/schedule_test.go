@@ -118,7 +118,9 @@ type slowLB struct {
 	max  int
 }
 
-func (b *slowLB) Kind() string { return "nginx" }
+// Kind is a kind that does not group its writes (nginx does, and is not
+// bounded).
+func (b *slowLB) Kind() string { return "haproxy" }
 func (b *slowLB) Name() string { return b.name }
 func (b *slowLB) Pool(context.Context, string) ([]providers.Member, error) {
 	return []providers.Member{{Address: "127.0.0.1:1", Weight: 1, State: providers.StateReady}}, nil
@@ -149,12 +151,12 @@ func TestWritesAreBoundedPerProvider(t *testing.T) {
 	for i := range 8 {
 		svc := fmt.Sprintf("s%d", i)
 		names = append(names, svc)
-		prov := []string{"nginx.one", "nginx.two"}[i%2]
+		prov := []string{"haproxy.one", "haproxy.two"}[i%2]
 		steps = append(steps, step(svc+".1", planner.BalancerSetWeight, svc,
 			planner.StepArgs{Provider: prov, Pool: "p", Address: "127.0.0.1:1", Weight: intp(1)}))
 	}
 	r := &Runner{Config: bareConfig(names...), Parallelism: 2, Providers: map[lang.ProviderRef]providers.Provider{
-		{Kind: "nginx", Name: "one"}: one, {Kind: "nginx", Name: "two"}: two}}
+		{Kind: "haproxy", Name: "one"}: one, {Kind: "haproxy", Name: "two"}: two}}
 	mustApply(t, r, &planner.Plan{Steps: steps})
 	if one.max != 2 || two.max != 2 {
 		t.Errorf("most concurrent writes: %d on one, %d on two; want 2 on each (parallelism 2 per provider)", one.max, two.max)

@@ -4,7 +4,10 @@ import (
 	"container/heap"
 	"net"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/nonstop-release/nonstop/providers"
 )
 
 // DefaultPerHostDeploys bounds the deploys running at once on one host when
@@ -57,11 +60,12 @@ func (b Bounds) withDefaults() Bounds {
 
 // Slots returns the slots a step holds while it runs, with the limit of each:
 // "provider KIND.NAME" for a write, "deploy" and "host HOST" for a deploy. A
-// step that only waits needs none (nil). The executor schedules by it and the
+// step that only waits needs none (nil), nor does a write to a provider whose
+// kind groups the writes it receives at once (Capabilities.GroupsWrites). The executor schedules by it and the
 // estimate simulates it, so both read the same rule.
 func (b Bounds) Slots(st *Step) map[string]int {
-	primary, limit, host := b.slotKeys(st)
-	if primary == "" {
+	primary, limit, host, grouped := b.slotKeys(st)
+	if primary == "" || grouped {
 		return nil
 	}
 	k := map[string]int{primary: limit}
@@ -73,18 +77,24 @@ func (b Bounds) Slots(st *Step) map[string]int {
 
 // slotKeys returns a step's primary slot ("provider KIND.NAME" or "deploy")
 // with its limit, and for a deploy its host's slot ("host HOST"); "" for none.
-func (b Bounds) slotKeys(st *Step) (primary string, limit int, host string) {
+// grouped is set for a write to a provider that groups the writes it receives
+// at once: it holds no slot, and the estimate simulates its groups.
+func (b Bounds) slotKeys(st *Step) (primary string, limit int, host string, grouped bool) {
 	switch st.Kind {
 	case BalancerSetWeight, BalancerSetState, BalancerSwitch,
 		RegistrySetEnabled, RegistrySetWeight, RouteSet, RouteDelete:
-		return "provider " + st.Args.Provider, b.WritesPerProvider, ""
+		// A provider that groups the writes it receives at once (nginx) passes
+		// them on one group at a time: the system behind it sees one write
+		// whatever the number sent, and more writes per group mean fewer reloads.
+		kind, _, _ := strings.Cut(st.Args.Provider, ".")
+		return "provider " + st.Args.Provider, b.WritesPerProvider, "", providers.CapabilitiesOf(kind).GroupsWrites
 	case Deploy:
 		if h, _, err := net.SplitHostPort(st.Args.Address); err == nil {
 			host = "host " + h
 		}
-		return "deploy", b.Deploys, host
+		return "deploy", b.Deploys, host, false
 	}
-	return "", 0, ""
+	return "", 0, "", false
 }
 
 // What the estimate assumes for the steps whose time nonstop cannot know before
@@ -172,7 +182,8 @@ func stepTime(st *Step) time.Duration {
 
 // simulate is the executor's scheduler run against a clock instead of live
 // systems. A step's slots are a primary one (its provider's, or the deploy
-// slot) and for a deploy its host's. Ready steps wait in plan order per primary
+// slot) and for a deploy its host's. The writes to a provider that groups them
+// go in groups: every write ready when the previous group ended, at once. Ready steps wait in plan order per primary
 // slot; whenever a primary slot has room, the first of its steps whose host has
 // room starts, as the executor starts the first ready step whose slots allow
 // (steps of different primary slots never compete). Steps that only wait start
@@ -192,19 +203,22 @@ func simulate(steps []Step, after [][]int32, b Bounds) time.Duration {
 		limit, used int
 		ready       []int32 // in plan order
 		dirty       bool
+		// grouped: the provider takes every write ready at once as one group,
+		// one group at a time (nginx's group commit).
+		grouped bool
 	}
 	lanes := map[string]*lane{}
 	laneOf := make([]*lane, n)
 	hostOf := make([]string, n)
 	hostLimit := b.DeploysPerHost
 	for i := range steps {
-		k, limit, host := b.slotKeys(&steps[i])
+		k, limit, host, grouped := b.slotKeys(&steps[i])
 		if k == "" {
 			continue
 		}
 		l := lanes[k]
 		if l == nil {
-			l = &lane{limit: limit}
+			l = &lane{limit: limit, grouped: grouped}
 			lanes[k] = l
 		}
 		laneOf[i], hostOf[i] = l, host
@@ -242,6 +256,17 @@ func simulate(steps []Step, after [][]int32, b Bounds) time.Duration {
 	schedule := func() {
 		for _, l := range dirty {
 			l.dirty = false
+			if l.grouped {
+				// The next group: every write ready once the last one ended.
+				if l.used == 0 {
+					group := l.ready
+					l.ready = nil
+					for _, i := range group {
+						start(i)
+					}
+				}
+				continue
+			}
 			for l.used < l.limit {
 				k := slices.IndexFunc(l.ready, func(i int32) bool { return hostOf[i] == "" || hostUsed[hostOf[i]] < hostLimit })
 				if k < 0 {

@@ -80,6 +80,15 @@ func TestEstimateWall(t *testing.T) {
 			steps: append(repeat(20, write("nacos.a")), repeat(10, write("nacos.b"))...), bounds: NewBounds(10, 10),
 			want: 2 * AssumedWrite,
 		},
+		"writes to a provider that groups them go in one group": {
+			steps: repeat(30, estStep{kind: BalancerSetWeight, provider: "nginx.edge"}), bounds: NewBounds(10, 10),
+			want: AssumedWrite,
+		},
+		"a write ready during a group waits for the next": {
+			steps: []estStep{{kind: BalancerSetWeight, provider: "nginx.edge"}, {kind: WaitPropagation, wait: AssumedWrite / 2},
+				{kind: BalancerSetWeight, provider: "nginx.edge", after: []int32{1}}},
+			bounds: NewBounds(10, 10), want: 2 * AssumedWrite,
+		},
 		"a chain adds up": {
 			steps: []estStep{write("nacos.a"), wait(2*time.Second, 0), {kind: Deploy, address: "10.0.0.1:1", after: []int32{1}},
 				{kind: WaitHealthy, after: []int32{2}}, write("nacos.a", 3)},
@@ -170,5 +179,32 @@ func BenchmarkEstimate(b *testing.B) {
 	}
 	for b.Loop() {
 		EstimateWall(p.Steps, after, NewBounds(10, 10))
+	}
+}
+
+// TestSlots names the slots of each kind of step: a write holds its provider's,
+// unless the provider's kind groups the writes it receives (nginx); a deploy
+// holds the deploy slot and its host's; a wait holds none.
+func TestSlots(t *testing.T) {
+	b := NewBounds(10, 4)
+	tests := map[string]struct {
+		step Step
+		want map[string]int
+	}{
+		"registry write":  {Step{Kind: RegistrySetEnabled, Args: StepArgs{Provider: "nacos.prod"}}, map[string]int{"provider nacos.prod": 10}},
+		"haproxy write":   {Step{Kind: BalancerSetState, Args: StepArgs{Provider: "haproxy.lb"}}, map[string]int{"provider haproxy.lb": 10}},
+		"nginx write":     {Step{Kind: BalancerSetWeight, Args: StepArgs{Provider: "nginx.edge"}}, nil},
+		"deploy":          {Step{Kind: Deploy, Args: StepArgs{Address: "10.0.0.5:8080"}}, map[string]int{"deploy": 10, "host 10.0.0.5": 4}},
+		"propagation":     {Step{Kind: WaitPropagation, Args: StepArgs{Duration: Duration(time.Second)}}, nil},
+		"health":          {Step{Kind: WaitHealthy}, nil},
+		"deploy, no host": {Step{Kind: Deploy}, map[string]int{"deploy": 10}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := b.Slots(&tc.step)
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("Slots = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

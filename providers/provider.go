@@ -51,6 +51,12 @@ type Capabilities struct {
 	// returns once the signal is sent; the master switches workers shortly after).
 	// Nothing is deployed to the member before it has passed.
 	DrainSettle time.Duration
+	// GroupsWrites: writes the provider receives at once are applied together,
+	// one after the other group (nginx: one file write, test and reload for every
+	// write that arrived during the previous one). The system behind it sees one
+	// write at a time however many are sent, so the executor does not bound them
+	// (-parallelism), and the more arrive together the fewer reloads.
+	GroupsWrites bool
 }
 
 // CapabilitiesOf returns the capabilities a kind registered; an unknown kind has none.

@@ -14,7 +14,7 @@ const Kind = "nginx"
 
 func init() {
 	providers.Register(providers.Factory{Kind: Kind, Schema: schema, New: New,
-		Caps: providers.Capabilities{HoldsRoutes: true, DrainSettle: time.Second}})
+		Caps: providers.Capabilities{HoldsRoutes: true, DrainSettle: time.Second, GroupsWrites: true}})
 }
 
 // schema is the nginx provider block: a balancer whose upstreams live in one file
