@@ -175,6 +175,13 @@ func newServiceModel(svc *lang.Service, ls *LiveService, known map[string]string
 					im.members[i].needsDrain = mem.Sessions != nil && *mem.Sessions > 0 && !memberRaised(im.members[i])
 				}
 			}
+			if m.registry && !registered {
+				// Not in the registry (a registration lost in an outage): what nonstop
+				// knows of its health is what the pools routing to it say.
+				for _, mm := range im.members {
+					im.up = im.up || (mm.present && memberRaised(mm) && !mm.unchecked)
+				}
+			}
 			if m.index != nil {
 				m.index[addr] = int32(len(m.insts))
 			}

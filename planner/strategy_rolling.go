@@ -97,10 +97,12 @@ func (b *builder) rolling() {
 }
 
 // splitRecovery separates the instances whose convergence cannot lower availability
-// (at the target version already, or counted in no pool) from the others.
+// (at the target version already and registered, or serving on no path) from the
+// others. A lost registration is repaired by a redeploy, which drains the pools
+// that still route to the instance: it goes in the strategy's batches.
 func (b *builder) splitRecovery(insts []*instanceModel) (rec, rest []*instanceModel) {
 	for _, im := range insts {
-		if im.atVersion(b.version) || !b.m.contributes(im) {
+		if (im.atVersion(b.version) && !b.m.lost(im)) || !b.m.contributes(im) {
 			rec = append(rec, im)
 		} else {
 			rest = append(rest, im)
