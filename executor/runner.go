@@ -154,6 +154,9 @@ type execution struct {
 	order    []string // service names in order of first step
 	abortErr error
 	statuses []stepStatus // per plan step, set by runGraph
+
+	// reads bounds the listings sent to each registry at once.
+	reads *readBounds
 }
 
 func newExecution(r *Runner, p *planner.Plan) *execution {
@@ -170,6 +173,7 @@ func newExecution(r *Runner, p *planner.Plan) *execution {
 		services: map[string]*serviceRun{},
 	}
 	x.guards = newRegistryGuards(x)
+	x.reads = newReadBounds(r.Parallelism)
 	x.secrets = redact.New()
 	if r.Config != nil {
 		x.secrets.Add(r.Config.SensitiveValues()...)

@@ -46,7 +46,7 @@ func (x *execution) registryOf(st *planner.Step) (providers.Registry, providers.
 	if key.Group == "" {
 		key.Group = "DEFAULT_GROUP"
 	}
-	return r, key, nil
+	return x.reads.bound(ref, r), key, nil
 }
 
 // instanceKey names a listed instance for a write: the service key, the

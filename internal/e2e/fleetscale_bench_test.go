@@ -358,6 +358,10 @@ func (sf *scaleFleet) release(b *testing.B, n int) scaleRow {
 			b.Errorf("%s received %d concurrent writes, more than the bound %d", c.ref, most, par)
 		}
 		parts = append(parts, fmt.Sprintf("%s %d of %d (%d writes)", c.ref, most, par, total))
+		if readsMost, reads := c.readCounts(); reads > 0 {
+			// Listings are not bounded: report them.
+			b.Logf("%s: %d listings, %d at once, %.0f/s", c.ref, reads, readsMost, float64(reads)/wall.Seconds())
+		}
 	}
 	return scaleRow{shape: sf.shape, services: n, wall: wall, writes: strings.Join(parts, ", "), load: load,
 		outcome: strings.Join(outcome, ", ")}

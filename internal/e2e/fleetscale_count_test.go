@@ -23,6 +23,30 @@ type writeCounter struct {
 	max      int
 	total    int
 	batches  int // open batches
+
+	// reads in flight, the most at once and in all (registry listings).
+	readsNow, readsMax, reads int
+}
+
+// beginRead records the start of a read and returns its end.
+func (c *writeCounter) beginRead() func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readsNow++
+	c.reads++
+	c.readsMax = max(c.readsMax, c.readsNow)
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.readsNow--
+	}
+}
+
+// readCounts returns the most reads in flight at once and the reads in all.
+func (c *writeCounter) readCounts() (most, total int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.readsMax, c.reads
 }
 
 // begin records the start of a write and returns its end.
@@ -104,6 +128,11 @@ func (r *countingRegistry) SetInstanceEnabled(ctx context.Context, inst provider
 func (r *countingRegistry) SetInstanceWeight(ctx context.Context, inst providers.InstanceKey, weight float64) error {
 	defer r.c.begin(false)()
 	return r.Registry.SetInstanceWeight(ctx, inst, weight)
+}
+
+func (r *countingRegistry) Instances(ctx context.Context, svc providers.ServiceKey) ([]providers.Instance, error) {
+	defer r.c.beginRead()()
+	return r.Registry.Instances(ctx, svc)
 }
 
 func (r *countingRegistry) Close() error { return closeProvider(r.Registry) }
