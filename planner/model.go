@@ -181,6 +181,11 @@ func newServiceModel(svc *lang.Service, ls *LiveService, known map[string]string
 				for _, mm := range im.members {
 					im.up = im.up || (mm.present && memberRaised(mm) && !mm.unchecked)
 				}
+				// Consumers may still list an instance that serves the pools (its
+				// registration lost in an outage that also kept pushes from them):
+				// the registry dropping it must reach them like a disable before it
+				// is redeployed.
+				im.needsProp = im.up
 			}
 			if m.index != nil {
 				m.index[addr] = int32(len(m.insts))
