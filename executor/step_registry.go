@@ -106,7 +106,10 @@ func (x *execution) setInstanceOnce(ctx context.Context, st *planner.Step) ([]wr
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("%s is not registered as an instance of %s (group %s)", a.Address, key.Service, key.Group)
+		return nil, fmt.Errorf("%s is not registered as an instance of %s (group %s): its registration is lost "+
+			"(the application deregistered, or the registry dropped it in an outage); the next apply plans "+
+			"'registered false -> true' and redeploys it, after a propagation wait, to register it again",
+			a.Address, key.Service, key.Group)
 	}
 	ik := instanceKey(key, before)
 	w := write{address: a.Address, did: *st}
