@@ -21,8 +21,15 @@ func TestPlanEstimatesUnderTheApplyBounds(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
+			// Versions the registry hides and the state does not know: the plan
+			// upgrades both instances.
 			s := newShop(t)
 			s.fleet.setWeight("127.0.0.1:18081", 1)
+			for _, addr := range shopAddrs {
+				in := s.fleet.instances[addr]
+				in.Version, in.VersionKnown, in.Metadata = "", false, nil
+				s.fleet.instances[addr] = in
+			}
 			o := s.options()
 			o.Parallelism, o.PerHostDeploys = tc.parallelism, tc.perHost
 			p, ds := Plan(context.Background(), o)
@@ -36,11 +43,10 @@ func TestPlanEstimatesUnderTheApplyBounds(t *testing.T) {
 			if e.Bounds != tc.want {
 				t.Errorf("bounds %+v, want %+v", e.Bounds, tc.want)
 			}
-			// The plan repairs a weight: one write, assumed to take AssumedWrite.
-			if len(p.Steps) == 0 || p.Summary.EstimatedWall < planner.Duration(planner.AssumedWrite) ||
-				p.Summary.EstimatedWall < e.CriticalWaits {
-				t.Errorf("%d steps estimated %v (critical waits %v), want at least one write's %v",
-					len(p.Steps), p.Summary.EstimatedWall, e.CriticalWaits, planner.AssumedWrite)
+			// Each upgrade deploys, assumed to take AssumedDeploy, after its waits.
+			if len(p.Steps) == 0 || p.Summary.EstimatedWall < e.CriticalWaits+planner.Duration(planner.AssumedDeploy) {
+				t.Errorf("%d steps estimated %v (critical waits %v), want at least the waits and a deploy's %v",
+					len(p.Steps), p.Summary.EstimatedWall, e.CriticalWaits, planner.AssumedDeploy)
 			}
 		})
 	}
