@@ -91,7 +91,20 @@ func propagation(cfg *lang.Config, svc *lang.Service) time.Duration {
 func (b *builder) rolling() {
 	rec, rest := b.splitRecovery(b.m.insts)
 	b.eachUnit(rec, b.converge)
-	for _, batch := range rollingBatches(b.m, rest) {
+	// Lost registrations first: their repair gives the registry back instances
+	// before the others are taken out of it.
+	var lost, others []*instanceModel
+	for _, im := range rest {
+		if b.m.lost(im) {
+			lost = append(lost, im)
+		} else {
+			others = append(others, im)
+		}
+	}
+	for _, batch := range rollingBatches(b.m, lost) {
+		b.eachUnit(batch, b.converge)
+	}
+	for _, batch := range rollingBatches(b.m, others) {
 		b.eachUnit(batch, b.converge)
 	}
 }
