@@ -159,6 +159,11 @@ func recordResult(st *state.State, cfg *lang.Config, res *executor.Result, runEr
 // and its error, the on_failure policy that ran and whether its rollback
 // succeeded. Errors are redacted with red and cut to one line.
 func recordFailure(r *state.Release, sr *executor.ServiceResult, red *redact.Redactor) {
+	if sr != nil && sr.SkippedBecause != "" && sr.FailedStep == "" {
+		// None of its steps ran: a service it depends on failed.
+		r.Error = auditText("skipped: "+sr.SkippedBecause, red)
+		return
+	}
 	if sr == nil || sr.FailedStep == "" {
 		return
 	}

@@ -85,6 +85,9 @@ variable "token" {
 		{"paused", &executor.ServiceResult{Service: "shop", Outcome: executor.OutcomePaused, FailedStep: "shop.3",
 			Error: "analysis", Policy: executor.PolicyPause},
 			state.Release{Result: state.ResultFailed, FailedStep: "shop.3", Error: "analysis", OnFailure: "pause"}},
+		{"skipped", &executor.ServiceResult{Service: "shop", Outcome: executor.OutcomeSkipped, NotRun: []string{"shop.1"},
+			SkippedBecause: "it depends on users, which failed"},
+			state.Release{Result: state.ResultFailed, Error: "skipped: it depends on users, which failed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rel := state.Release{ID: "A1/shop", Service: "shop", Result: state.ResultInterrupted}
