@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -184,7 +186,7 @@ func newScaleFleet(b *testing.B, shape string, n int) *scaleFleet {
 		s := scaleService{Name: fmt.Sprintf("fs-%s-%03d", shape, i), Pool: fmt.Sprintf("fs_%03d", i)}
 		var addrs []string
 		for len(addrs) < 4 {
-			port, err := testfleet.FreePort()
+			port, err := scalePort()
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -260,6 +262,24 @@ func newScaleFleet(b *testing.B, shape string, n int) *scaleFleet {
 		b.Fatal(err)
 	}
 	return sf
+}
+
+// scalePort returns a free port below the kernel's ephemeral range: the
+// fleet's 400 instances, their SDK clients and Polaris open outgoing
+// connections from ephemeral ports all the time, and a "free" ephemeral port
+// picked for an instance was taken by one of them before the instance
+// listened (bind: address already in use).
+func scalePort() (int, error) {
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port, nil
+	}
+	return 0, fmt.Errorf("no free port in 20000-31999")
 }
 
 func mustModuleRoot(b *testing.B) string {
