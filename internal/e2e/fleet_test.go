@@ -182,6 +182,9 @@ type traffic struct {
 	checksUp demo.PathServing
 	// paths is what the sampler saw of each path, set by stopLoad.
 	paths []demo.PathServing
+	// lenient names paths whose failures and capacity stopLoad logs instead of
+	// failing the test, with why: a fault nonstop cannot keep from that path.
+	lenient map[string]string
 }
 
 // checksUpPath names the sampler's count of the members HAProxy's checks have up,
@@ -281,6 +284,12 @@ func (f *fleet) stopLoad(tr *traffic, need int) []demo.Counts {
 	minOK := int64(0.5 * loadRate * ran.Seconds())
 	for _, c := range counts {
 		f.t.Logf("load %s", c)
+		if why, ok := tr.lenient[c.Name]; ok {
+			if c.Failed > 0 {
+				f.t.Logf("path %s: %d of %d requests failed (%s): %v", c.Name, c.Failed, c.OK+c.Failed, why, c.Errors)
+			}
+			continue
+		}
 		if c.Failed > 0 {
 			f.t.Errorf("path %s: %d of %d requests failed, first at %v: %v", c.Name, c.Failed, c.OK+c.Failed, stamps(c.FailedAt), c.Errors)
 		}
@@ -296,6 +305,10 @@ func (f *fleet) stopLoad(tr *traffic, need int) []demo.Counts {
 		}
 		if p.Samples < int(ran/sampleEvery)/2 {
 			f.t.Errorf("path %s: only %d samples in %s (%d errors, last %s)", p.Name, p.Samples, ran.Round(time.Millisecond), p.Errors, p.LastError)
+		}
+		if why, ok := tr.lenient[p.Name]; ok {
+			f.t.Logf("path %s: fewest members %d (%s)", p.Name, p.Min, why)
+			continue
 		}
 		if p.Min < need {
 			f.t.Errorf("path %s routed to %d members at %s, fewer than the %d it must keep", p.Name, p.Min, p.MinAt.UTC().Format("15:04:05.000"), need)
