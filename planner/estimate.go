@@ -82,7 +82,7 @@ func (b Bounds) Slots(st *Step) map[string]int {
 func (b Bounds) slotKeys(st *Step) (primary string, limit int, host string, grouped bool) {
 	switch st.Kind {
 	case BalancerSetWeight, BalancerSetState, BalancerSwitch,
-		RegistrySetEnabled, RegistrySetWeight, RouteSet, RouteDelete:
+		RegistrySetEnabled, RegistrySetWeight, RouteSet, RouteDelete, GatewayPublish:
 		// A provider that groups the writes it receives at once (nginx) passes
 		// them on one group at a time: the system behind it sees one write
 		// whatever the number sent, and more writes per group mean fewer reloads.
@@ -155,7 +155,7 @@ func waitPath(steps []Step, after [][]int32) time.Duration {
 func isWrite(k StepKind) bool {
 	switch k {
 	case BalancerSetWeight, BalancerSetState, BalancerSwitch,
-		RegistrySetEnabled, RegistrySetWeight, RouteSet, RouteDelete:
+		RegistrySetEnabled, RegistrySetWeight, RouteSet, RouteDelete, GatewayPublish:
 		return true
 	}
 	return false

@@ -194,6 +194,7 @@ func TestSlots(t *testing.T) {
 		"registry write":  {Step{Kind: RegistrySetEnabled, Args: StepArgs{Provider: "nacos.prod"}}, map[string]int{"provider nacos.prod": 10}},
 		"haproxy write":   {Step{Kind: BalancerSetState, Args: StepArgs{Provider: "haproxy.lb"}}, map[string]int{"provider haproxy.lb": 10}},
 		"nginx write":     {Step{Kind: BalancerSetWeight, Args: StepArgs{Provider: "nginx.edge"}}, nil},
+		"gateway publish": {Step{Kind: GatewayPublish, Args: StepArgs{Provider: "nacos.prod"}}, map[string]int{"provider nacos.prod": 10}},
 		"deploy":          {Step{Kind: Deploy, Args: StepArgs{Address: "10.0.0.5:8080"}}, map[string]int{"deploy": 10, "host 10.0.0.5": 4}},
 		"propagation":     {Step{Kind: WaitPropagation, Args: StepArgs{Duration: Duration(time.Second)}}, nil},
 		"health":          {Step{Kind: WaitHealthy}, nil},
