@@ -229,6 +229,11 @@ func hungSleeps(t *testing.T) []string {
 // fails and rolls back; then the next apply converges, and no request fails on
 // any path.
 func TestRegistryFrozenMidRelease(t *testing.T) {
+	// The 15 s outage below covers the same path in make test (its propagation
+	// waits restart too); this shorter one runs with the full matrix.
+	if os.Getenv("NONSTOP_CRASH_MATRIX") != "full" {
+		t.Skip("runs with NONSTOP_CRASH_MATRIX=full; TestRegistryOutageExpiresRegistrations covers it in make test")
+	}
 	runRegistryFreeze(t, "fault-frozen-svc", 6*time.Second, false)
 }
 
