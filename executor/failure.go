@@ -193,8 +193,11 @@ func lowers(steps []rbStep) bool {
 
 // unitName says what a unit restores.
 func unitName(u rbUnit) string {
-	if u.address != "" {
+	switch {
+	case u.address != "":
 		return u.address
+	case u.routes:
+		return "the routes as they were"
 	}
 	return "traffic back on the instances at the old version"
 }

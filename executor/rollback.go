@@ -35,13 +35,14 @@ type rbUnit struct {
 	address string
 	steps   []rbStep
 	dep     *planner.Step // the forward deploy of a touched instance
+	routes  bool          // the unit puts routes (and gateway documents) back
 }
 
 // rollbackPlan derives the inverse steps from what completed. With the pause policy
 // only the first unit (traffic back on never-deployed instances) is returned. The
 // second result lists touched instances that cannot be brought back, with why.
 // The caller holds x.mu.
-func (x *execution) rollbackPlan(sr *serviceRun, svc *lang.Service, policy string) ([]rbUnit, []string) {
+func (x *execution) rollbackPlan(sr *serviceRun, svc *lang.Service, policy string) (units []rbUnit, lost []string) {
 	touched := map[string]bool{}
 	for _, a := range sr.touched {
 		touched[a] = true
@@ -58,25 +59,45 @@ func (x *execution) rollbackPlan(sr *serviceRun, svc *lang.Service, policy strin
 		restore = append(restore, o)
 	}
 	raisesFirst(restore)
-	var units []rbUnit
-	if len(restore) > 0 {
+	// Routes (and gateway documents) go back last, once the instances they name
+	// are redeployed and serve: a balancer that waits for a route's members to
+	// pass its checks (HAProxy) would otherwise wait out its bound on members the
+	// rollback has not brought back yet.
+	var members, routes []write
+	for _, w := range restore {
+		if w.class() == classRoute {
+			routes = append(routes, w)
+		} else {
+			members = append(members, w)
+		}
+	}
+	unitOf := func(ws []write) rbUnit {
 		u := rbUnit{}
-		for _, w := range restore {
+		for _, w := range ws {
 			isTraffic, serving := traffic(w.undo)
 			u.steps = append(u.steps, rbStep{step: w.undo, guard: isTraffic && !serving})
 		}
-		units = append(units, u)
+		return u
+	}
+	if len(members) > 0 {
+		units = append(units, unitOf(members))
 	}
 	if policy == PolicyPause {
 		return units, nil
 	}
+	defer func() {
+		if len(routes) > 0 {
+			u := unitOf(routes)
+			u.routes = true
+			units = append(units, u)
+		}
+	}()
 
 	// Touched instances out of traffic first: they cost no capacity to redeploy. The
 	// order follows what nonstop last wrote; whether an instance takes traffic live
 	// is read again when its unit runs (liveRedeploySteps).
 	order := append([]string(nil), sr.touched...)
 	sort.SliceStable(order, func(i, j int) bool { return !sr.servingNow(order[i]) && sr.servingNow(order[j]) })
-	var lost []string
 	for _, addr := range order {
 		dep := sr.touchedBy[addr]
 		if dep.Args.FromVersion == "" {
