@@ -113,3 +113,9 @@ func describe(st *planner.Step) string {
 	}
 	return string(st.Kind) + " " + target
 }
+
+// warn logs and emits a warning about a step.
+func (x *execution) warn(st *planner.Step, msg string) {
+	x.log.Warn(msg)
+	x.em.emit(Event{Level: LevelWarn, Type: EventStepProgress, Step: st, Service: st.Service, Message: msg})
+}

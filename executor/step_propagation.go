@@ -168,9 +168,3 @@ func registryName(x *execution, st *planner.Step) string {
 	}
 	return svc.Registry.Provider.String()
 }
-
-// warn logs and emits a warning about a step.
-func (x *execution) warn(st *planner.Step, msg string) {
-	x.log.Warn(msg)
-	x.em.emit(Event{Level: LevelWarn, Type: EventStepProgress, Step: st, Service: st.Service, Message: msg})
-}

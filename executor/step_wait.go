@@ -78,8 +78,7 @@ func (x *execution) waitSessions(ctx context.Context, st *planner.Step) error {
 		if !time.Now().Before(deadline) {
 			msg := fmt.Sprintf("%s: drain bound %s reached with sessions still open on %s; going on",
 				describe(st), time.Duration(st.Args.Duration), strings.Join(busy, ", "))
-			x.log.Warn(msg)
-			x.em.emit(Event{Level: LevelWarn, Type: EventStepProgress, Step: st, Service: st.Service, Message: msg})
+			x.warn(st, msg)
 			return x.closeLongLived(ctx, st)
 		}
 		wait := min(x.pollInterval(), time.Until(deadline))

@@ -91,7 +91,7 @@ func (m *serviceModel) contributes(im *instanceModel) bool {
 	if !im.up {
 		return false
 	}
-	if m.registry && im.registered && im.enabled && im.healthy {
+	if m.registry && m.registryServing(im) {
 		return true
 	}
 	for _, mm := range im.members {
@@ -120,7 +120,7 @@ func (m *serviceModel) poolServing(bi int) int {
 func (m *serviceModel) registryCount() int {
 	n := 0
 	for _, im := range m.insts {
-		if im.up && im.registered && im.enabled && im.healthy {
+		if im.up && m.registryServing(im) {
 			n++
 		}
 	}

@@ -274,15 +274,9 @@ func (s *Stack) unseen(n int) string {
 		return fmt.Sprintf("the registry consumer lists %d instances, want %d", len(got), n)
 	}
 	if s.HAProxy != nil {
-		srvs, err := s.HAProxy.Servers(s.Opts.HAProxyBackend)
+		confirmed, _, err := s.HAProxy.Confirmed(s.Opts.HAProxyBackend)
 		if err != nil {
 			return "HAProxy: " + err.Error()
-		}
-		confirmed := 0
-		for _, srv := range srvs {
-			if srv.Confirmed() {
-				confirmed++
-			}
 		}
 		if confirmed < n {
 			return fmt.Sprintf("HAProxy has %d servers UP by a passed check, want %d", confirmed, n)

@@ -221,18 +221,7 @@ func runRollbackCrash(t *testing.T, cp crashPoint) {
 		t.Logf("the rollback finished before %s", cp)
 	}
 	r := f.releaser("1.0.0") // the person reverts the release
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "apply", "-auto-approve", "-no-color", f.dir).CombinedOutput()
-	t.Logf("apply of the reverted release:\n%s", out)
-	if err != nil {
-		t.Errorf("the apply after the crash failed: %v", err)
-	}
-	out, err = exec.CommandContext(ctx, bin, "drift", "-no-color", f.dir).CombinedOutput()
-	if err != nil {
-		t.Errorf("drift after recovery: %v\n%s", err, out)
-	}
-	time.Sleep(2 * time.Second)
+	applyAndDrift(t, bin, f.dir, "apply of the reverted release")
 	counts := f.stopLoad(tr, minAvailable)
 	report.add(t, "rollback", cp, counts, tr.paths)
 	assertNeverServed(t, counts, "1.6.0")
@@ -279,18 +268,7 @@ func runCrash(t *testing.T, strategy, block string, cp crashPoint) {
 	if !killed {
 		t.Logf("the apply finished before %s", cp)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "apply", "-auto-approve", "-no-color", f.dir).CombinedOutput()
-	t.Logf("second apply:\n%s", out)
-	if err != nil {
-		t.Errorf("the apply after the crash failed: %v", err)
-	}
-	out, err = exec.CommandContext(ctx, bin, "drift", "-no-color", f.dir).CombinedOutput()
-	if err != nil {
-		t.Errorf("drift after recovery: %v\n%s", err, out)
-	}
-	time.Sleep(2 * time.Second)
+	applyAndDrift(t, bin, f.dir, "second apply")
 	counts := f.stopLoad(tr, minAvailable)
 	report.add(t, strategy, cp, counts, tr.paths)
 
@@ -309,6 +287,24 @@ func runCrash(t *testing.T, strategy, block string, cp crashPoint) {
 	if diff := cmp.Diff(wantView, got); diff != "" {
 		t.Errorf("instances after recovery (-want +got):\n%s", diff)
 	}
+}
+
+// applyAndDrift runs `nonstop apply` after a crash, then requires `nonstop
+// drift` to find nothing, and keeps the load running 2 s more.
+func applyAndDrift(t *testing.T, bin, dir, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "apply", "-auto-approve", "-no-color", dir).CombinedOutput()
+	t.Logf("%s:\n%s", what, out)
+	if err != nil {
+		t.Errorf("the apply after the crash failed: %v", err)
+	}
+	out, err = exec.CommandContext(ctx, bin, "drift", "-no-color", dir).CombinedOutput()
+	if err != nil {
+		t.Errorf("drift after recovery: %v\n%s", err, out)
+	}
+	time.Sleep(2 * time.Second)
 }
 
 // applyUntil runs `nonstop apply -auto-approve -json` and sends cp.sig once the

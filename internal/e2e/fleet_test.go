@@ -213,13 +213,7 @@ func (f *fleet) waitServing(instances int) {
 	// caller expects must have passed one (a blue-green standby at weight 0 never
 	// serves, so only the count is asked for).
 	for {
-		srvs, err := f.haproxy.Servers(pool)
-		confirmed := 0
-		for _, s := range srvs {
-			if s.Confirmed() {
-				confirmed++
-			}
-		}
+		confirmed, _, err := f.haproxy.Confirmed(pool)
 		if err == nil && confirmed >= instances {
 			return
 		}

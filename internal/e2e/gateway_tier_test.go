@@ -35,13 +35,7 @@ func TestGatewayTierZeroDowntime(t *testing.T) {
 		up, err := demo.HAProxyServing("slb", g.lb.TCPURL(), gatewayPool).Members()
 		routes, rerr := through.Members()
 		// HAProxy says UP before its first check: a check must have passed too.
-		confirmed := 0
-		srvs, serr := g.lb.Servers(gatewayPool)
-		for _, s := range srvs {
-			if s.Confirmed() {
-				confirmed++
-			}
-		}
+		confirmed, _, serr := g.lb.Confirmed(gatewayPool)
 		if err == nil && rerr == nil && serr == nil && len(up) == 4 && confirmed == 4 && len(routes) == 4 &&
 			len(g.searchConsumer.Instances()) == 4 && len(g.gatewayConsumer.Instances()) == 4 {
 			break

@@ -145,7 +145,7 @@ func (f *fleet) releaseWithWS(r *releaser, instances int) (map[string]demo.WSCou
 	f.t.Helper()
 	closes := &closeSink{}
 	r.events = closes
-	tr := f.startLoadServing(instances)
+	tr := f.startLoad(instances)
 	ws := f.startWSLoad()
 	_, elapsed, err := f.release(r)
 	time.Sleep(2 * time.Second) // every cut client has long reconnected
@@ -159,43 +159,6 @@ func (f *fleet) releaseWithWS(r *releaser, instances int) (map[string]demo.WSCou
 		f.t.Logf("executor: %s", m)
 	}
 	return f.checkWS(counts, tr.paths), closes.list()
-}
-
-// startLoadServing is startLoad for a fleet that may have a standby group: it
-// waits until the consumer lists instances instances and HAProxy serves as many,
-// each confirmed by a passed check (HAProxy says UP before its first one), then
-// starts the same load and samplers. startLoad itself now waits for every server of
-// the backend to be confirmed serving, which a standby at weight 0 never is.
-func (f *fleet) startLoadServing(instances int) *traffic {
-	f.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		srvs, err := f.haproxy.Servers(pool)
-		confirmed := 0
-		for _, s := range srvs {
-			if s.Confirmed() {
-				confirmed++
-			}
-		}
-		if err == nil && confirmed >= instances && len(f.consumer.Instances()) >= instances {
-			break
-		}
-		if time.Now().After(deadline) {
-			f.t.Fatalf("before the load: the consumer sees %v and HAProxy %+v (%v), want %d instances serving",
-				f.consumer.Instances(), srvs, err, instances)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	sampler := demo.StartSampler(sampleEvery,
-		demo.NginxServing("nginx", f.nginx.UpstreamsFile, pool),
-		demo.HAProxyServing("haproxy", f.haproxy.TCPURL(), pool),
-		f.consumer.Serving("registry"),
-		demo.HAProxyChecksUp(checksUpPath, f.haproxy.TCPURL(), pool))
-	load := demo.StartLoad(loadRate, loadMax,
-		demo.HTTPPath("nginx", "http://"+f.nginx.Addr()),
-		demo.HTTPPath("haproxy", f.haproxy.URL("www")),
-		f.consumer.Path("registry"))
-	return &traffic{load: load, sampler: sampler, started: time.Now()}
 }
 
 // groupOf returns "a" or "b", the group of addr.

@@ -285,17 +285,26 @@ func (h *HAProxy) Servers(backend string) ([]HAProxyServerStat, error) {
 	return HAProxyServers(h.TCPURL(), backend)
 }
 
+// Confirmed returns how many servers of backend are Confirmed (UP by a passed
+// check, not in drain or maintenance, with a weight), and the servers.
+func (h *HAProxy) Confirmed(backend string) (int, []HAProxyServerStat, error) {
+	srvs, err := h.Servers(backend)
+	n := 0
+	for _, s := range srvs {
+		if s.Confirmed() {
+			n++
+		}
+	}
+	return n, srvs, err
+}
+
 // WaitConfirmed waits until every server of backend is Confirmed: UP by a passed
 // check, not in drain or maintenance, with a weight.
 func (h *HAProxy) WaitConfirmed(backend string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		srvs, err := h.Servers(backend)
-		ok := err == nil && len(srvs) > 0
-		for _, s := range srvs {
-			ok = ok && s.Confirmed()
-		}
-		if ok {
+		n, srvs, err := h.Confirmed(backend)
+		if err == nil && len(srvs) > 0 && n == len(srvs) {
 			return nil
 		}
 		if time.Now().After(deadline) {
