@@ -10,10 +10,11 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-// Registry listings lag their writes (Polaris: about a second), and a registry
-// may undo a write (Polaris applies a client's repeated registration whole,
-// isolate flag included). Before an apply reports a service complete it reads the
-// registry back until every instance shows the enabled flag nonstop last wrote.
+// A registry may undo a write (Polaris applies a client's repeated registration
+// whole, isolate flag included); each write itself returns only once a read shows
+// it (the nacos provider's confirm: Polaris' listings lag writes by about a
+// second). Before an apply reports a service complete it reads the registry back
+// until every instance still shows the enabled flag nonstop last wrote.
 const (
 	settleBound   = 10 * time.Second
 	settleRewrite = 3 * time.Second

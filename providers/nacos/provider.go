@@ -37,6 +37,11 @@ type Nacos struct {
 	groupMu sync.Mutex
 	queue   []polarisWrite
 	leading bool
+
+	// readsMu guards reads, the newest listing per service that writes waiting
+	// for a read to show them share (see confirm).
+	readsMu sync.Mutex
+	reads   map[providers.ServiceKey]*serviceRead
 }
 
 // New configures a nacos provider from its block's attributes. It does not contact

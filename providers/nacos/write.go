@@ -25,9 +25,11 @@ func (n *Nacos) SetInstanceEnabled(ctx context.Context, inst providers.InstanceK
 		if err != nil {
 			return n.serviceErr(op, inst.ServiceKey, n.cfg.PolarisAddress, err)
 		}
-		return nil
+	} else if err := n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Enabled = enabled }); err != nil {
+		return err
 	}
-	return n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Enabled = enabled })
+	// A disabled instance that is no longer listed at all is out of consumers' lists.
+	return n.confirm(ctx, op, inst, func(in providers.Instance) bool { return in.Enabled == enabled }, !enabled)
 }
 
 // SetInstanceWeight sets an instance's weight, preserving its metadata and enabled
@@ -47,9 +49,10 @@ func (n *Nacos) SetInstanceWeight(ctx context.Context, inst providers.InstanceKe
 		if err != nil {
 			return n.serviceErr(op, inst.ServiceKey, n.cfg.PolarisAddress, err)
 		}
-		return nil
+	} else if err := n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Weight = weight }); err != nil {
+		return err
 	}
-	return n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Weight = weight })
+	return n.confirm(ctx, op, inst, func(in providers.Instance) bool { return in.Weight == weight }, false)
 }
 
 // updateNacosInstance reads the instance from the console listing (disabled ones

@@ -1,0 +1,47 @@
+package nacos
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nonstop-release/nonstop/internal/testfleet"
+	"github.com/nonstop-release/nonstop/providers"
+)
+
+// TestWriteThenReadPolaris: once a write returns, a read shows it. Polaris serves
+// its discovery API from a cache that lags its store; a plan made right after a
+// rollback re-enabled an instance read it as still disabled and skipped the
+// propagation wait before redeploying it.
+func TestWriteThenReadPolaris(t *testing.T) {
+	n := newProvider(t, nil)
+	svc := serviceName(t)
+	a := testfleet.StartDemo(t, testfleet.DemoOptions{Nacos: polaris.NacosAddr, Service: svc, Version: "1.0.0"})
+	key := providers.ServiceKey{Service: svc, Group: "DEFAULT_GROUP", Cluster: "DEFAULT"}
+	inst := providers.InstanceKey{ServiceKey: key, Address: a.Addr}
+	eventually(t, 10*time.Second, "the instance is listed", func() (bool, string) {
+		_, ok := instancesByAddr(t, n, key)[a.Addr]
+		return ok, ""
+	})
+	ctx := context.Background()
+	for i, enabled := range []bool{false, true, false, true} {
+		start := time.Now()
+		if err := n.SetInstanceEnabled(ctx, inst, enabled); err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		if got := instancesByAddr(t, n, key)[a.Addr]; got.Enabled != enabled {
+			t.Errorf("write %d: enabled=%t returned after %s, the next read shows enabled=%t", i, enabled, took, got.Enabled)
+		} else {
+			t.Logf("write %d: enabled=%t returned after %s, read back", i, enabled, took)
+		}
+		for _, w := range []float64{3, 1} {
+			if err := n.SetInstanceWeight(ctx, inst, w); err != nil {
+				t.Fatal(err)
+			}
+			if got := instancesByAddr(t, n, key)[a.Addr]; got.Weight != w {
+				t.Errorf("write %d: weight=%g returned, the next read shows weight=%g", i, w, got.Weight)
+			}
+		}
+	}
+}
