@@ -86,7 +86,11 @@ func (rp *registryPulse) check(ctx context.Context, r providers.Registry, key pr
 		rp.mu.Unlock()
 
 		pctx, cancel := context.WithTimeout(ctx, propagationProbeTimeout)
-		_, err = r.Instances(pctx, key)
+		if p, ok := r.(providers.Pinger); ok {
+			err = p.Ping(pctx, key)
+		} else {
+			_, err = r.Instances(pctx, key)
+		}
 		cancel()
 		if ctx.Err() != nil {
 			err = ctx.Err()

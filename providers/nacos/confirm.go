@@ -9,14 +9,19 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-// A write returns once a read shows it. Polaris answers its discovery API from a
-// cache that lags the store by up to about a second (measured on v1.18.1: a read
+// A registry write is done when a read shows it. Polaris answers its discovery API
+// from a cache that lags the store by about a second (measured on v1.18.1: a read
 // right after an isolate write still shows the instance enabled), and consumers are
-// pushed from that cache. So a write is done when the registry serves it: the
-// propagation wait that follows starts when consumers can first learn of the change,
-// and a plan made right after an apply reads what the apply wrote. Without this, a
-// plan made right after a rollback re-enabled an instance read it as disabled and
-// redeployed it without waiting for consumers to drop it.
+// pushed from that cache. Without this, a plan made right after a rollback
+// re-enabled an instance read it as disabled and redeployed it without waiting for
+// consumers to drop it.
+//
+// A write that takes traffic away (a disable, a weight change) returns once a read
+// shows it, so the propagation wait that follows starts when consumers can first
+// learn of the change. A write that gives traffic back (an enable) returns at once
+// and stays pending: the next listing of its service, and Close, wait until a read
+// shows it. Nothing in an instance's path waits on an enable, but every read still
+// sees what was written.
 
 // confirmBound bounds how long a write waits for a read to show it.
 var confirmBound = 10 * time.Second
@@ -53,7 +58,7 @@ func (n *Nacos) readAfter(ctx context.Context, svc providers.ServiceKey, since t
 		return r.insts, r.err
 	}
 	r.started = time.Now()
-	r.insts, r.err = n.Instances(ctx, svc)
+	r.insts, r.err = n.list(ctx, svc)
 	return r.insts, r.err
 }
 
@@ -104,4 +109,111 @@ func (n *Nacos) readAddress() string {
 		return n.cfg.PolarisAddress
 	}
 	return n.cfg.Addresses[0]
+}
+
+// pendingWrite is an enable that returned before a read showed it.
+type pendingWrite struct {
+	op    string
+	inst  providers.InstanceKey
+	want  func(providers.Instance) bool
+	wrote time.Time
+}
+
+// deferConfirm records w as pending, in place of any earlier pending write of its
+// instance.
+func (n *Nacos) deferConfirm(w pendingWrite) {
+	n.pendMu.Lock()
+	defer n.pendMu.Unlock()
+	n.dropPendingLocked(w.inst)
+	if n.pending == nil {
+		n.pending = map[providers.ServiceKey][]pendingWrite{}
+	}
+	n.pending[w.inst.ServiceKey] = append(n.pending[w.inst.ServiceKey], w)
+}
+
+// dropPending forgets the pending write of inst (a later write supersedes it).
+func (n *Nacos) dropPending(inst providers.InstanceKey) {
+	n.pendMu.Lock()
+	defer n.pendMu.Unlock()
+	n.dropPendingLocked(inst)
+}
+
+func (n *Nacos) dropPendingLocked(inst providers.InstanceKey) {
+	ws := n.pending[inst.ServiceKey]
+	for i, w := range ws {
+		if w.inst.Address == inst.Address {
+			n.pending[inst.ServiceKey] = append(ws[:i:i], ws[i+1:]...)
+			return
+		}
+	}
+}
+
+// settlePending waits until a read of svc shows every pending write of it, and
+// returns that read. A write no read showed within confirmBound of its write is
+// dropped with a warning (the listing then shows what the registry serves).
+func (n *Nacos) settlePending(ctx context.Context, svc providers.ServiceKey) ([]providers.Instance, error) {
+	for {
+		start := time.Now()
+		insts, err := n.list(ctx, svc)
+		if err != nil {
+			return nil, err
+		}
+		n.pendMu.Lock()
+		var left []pendingWrite
+		for _, w := range n.pending[svc] {
+			shown := false
+			for _, in := range insts {
+				if in.Address == w.inst.Address && w.want(in) {
+					shown = true
+				}
+			}
+			switch {
+			case shown:
+				n.logger.Trace("write confirmed by a read", "op", w.op, "after", time.Since(w.wrote))
+			case start.Sub(w.wrote) > confirmBound:
+				n.logger.Warn("the registry accepted a write but no read showed it", "op", w.op,
+					"service", svc.Service, "within", confirmBound)
+			default:
+				left = append(left, w)
+			}
+		}
+		if len(left) == 0 {
+			delete(n.pending, svc)
+		} else {
+			n.pending[svc] = left
+		}
+		n.pendMu.Unlock()
+		if len(left) == 0 {
+			return insts, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, n.serviceErr("list instances of", svc, n.readAddress(),
+				fmt.Errorf("waiting for a read to show %d write(s) of nonstop: %w", len(left), ctx.Err()))
+		case <-time.After(confirmEvery):
+		}
+	}
+}
+
+// settleAll waits for every pending write (Close calls it), within confirmBound.
+func (n *Nacos) settleAll() {
+	n.pendMu.Lock()
+	svcs := make([]providers.ServiceKey, 0, len(n.pending))
+	for svc := range n.pending {
+		svcs = append(svcs, svc)
+	}
+	n.pendMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), confirmBound)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, svc := range svcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := n.settlePending(ctx, svc); err != nil {
+				n.logger.Warn("closing with registry writes no read showed yet", "error", err)
+			}
+		}()
+	}
+	wg.Wait()
 }

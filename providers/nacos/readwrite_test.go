@@ -36,12 +36,33 @@ func TestWriteThenReadPolaris(t *testing.T) {
 			t.Logf("write %d: enabled=%t returned after %s, read back", i, enabled, took)
 		}
 		for _, w := range []float64{3, 1} {
+			// A weight change takes traffic away or gives it: it returns once shown.
 			if err := n.SetInstanceWeight(ctx, inst, w); err != nil {
 				t.Fatal(err)
 			}
 			if got := instancesByAddr(t, n, key)[a.Addr]; got.Weight != w {
 				t.Errorf("write %d: weight=%g returned, the next read shows weight=%g", i, w, got.Weight)
 			}
+		}
+	}
+
+	// A provider that closes right after an enable (an apply that ends) leaves the
+	// registry serving it: the next apply's plan reads it from a new provider.
+	if err := n.SetInstanceEnabled(ctx, inst, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SetInstanceEnabled(ctx, inst, true); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	next := newProvider(t, nil)
+	insts, err := next.list(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range insts {
+		if in.Address == a.Addr && !in.Enabled {
+			t.Errorf("a plan right after the apply that enabled %s reads it disabled", a.Addr)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/nonstop-release/nonstop/providers"
 )
@@ -28,8 +29,14 @@ func (n *Nacos) SetInstanceEnabled(ctx context.Context, inst providers.InstanceK
 	} else if err := n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Enabled = enabled }); err != nil {
 		return err
 	}
+	shows := func(in providers.Instance) bool { return in.Enabled == enabled }
+	if enabled {
+		n.deferConfirm(pendingWrite{op: op, inst: inst, want: shows, wrote: time.Now()})
+		return nil
+	}
+	n.dropPending(inst)
 	// A disabled instance that is no longer listed at all is out of consumers' lists.
-	return n.confirm(ctx, op, inst, func(in providers.Instance) bool { return in.Enabled == enabled }, !enabled)
+	return n.confirm(ctx, op, inst, shows, true)
 }
 
 // SetInstanceWeight sets an instance's weight, preserving its metadata and enabled
@@ -52,6 +59,7 @@ func (n *Nacos) SetInstanceWeight(ctx context.Context, inst providers.InstanceKe
 	} else if err := n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Weight = weight }); err != nil {
 		return err
 	}
+	n.dropPending(inst)
 	return n.confirm(ctx, op, inst, func(in providers.Instance) bool { return in.Weight == weight }, false)
 }
 
