@@ -86,11 +86,7 @@ func (rp *registryPulse) check(ctx context.Context, r providers.Registry, key pr
 		rp.mu.Unlock()
 
 		pctx, cancel := context.WithTimeout(ctx, propagationProbeTimeout)
-		if p, ok := r.(providers.Pinger); ok {
-			err = p.Ping(pctx, key)
-		} else {
-			_, err = r.Instances(pctx, key)
-		}
+		_, err = r.Instances(pctx, key)
 		cancel()
 		if ctx.Err() != nil {
 			err = ctx.Err()

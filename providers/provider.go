@@ -150,13 +150,6 @@ type Registry interface {
 	SetInstanceWeight(ctx context.Context, inst InstanceKey, weight float64) error
 }
 
-// Pinger is a registry that can tell whether it answers without waiting for its
-// own writes to show in a listing (see providers/nacos confirm.go): a liveness
-// probe must not take that wait for silence.
-type Pinger interface {
-	Ping(ctx context.Context, svc ServiceKey) error
-}
-
 // Balancer is a load balancer whose pools hold members by address, which nonstop
 // changes. Only the executor holds one; the planner reads through BalancerReader.
 type Balancer interface {

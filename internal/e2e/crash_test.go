@@ -109,6 +109,7 @@ var crashStrategies = []struct{ name, block string }{
 func quickStart(d *testfleet.DemoFleet) { d.StartDelay, d.Warmup = time.Second, 500*time.Millisecond }
 
 func TestCrashMatrix(t *testing.T) {
+	t.Parallel()
 	mode := os.Getenv("NONSTOP_CRASH_MATRIX")
 	if mode != "sample" && mode != "full" {
 		t.Skip("set NONSTOP_CRASH_MATRIX=sample (or full) to run the crash matrix")

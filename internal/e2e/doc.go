@@ -6,6 +6,11 @@
 // nginx, through HAProxy and through the registry, and asserts that not one request
 // failed.
 //
+// Every test with its own fleet runs in parallel with the others (two at a time
+// by default, -parallel); the two that freeze the package's one Polaris
+// (TestRegistryOutageExpiresRegistrations, TestRegistryFrozenMidRelease) are not
+// parallel, so Go runs them first, alone.
+//
 // The package has no non-test code; the fleet and the load come from
 // internal/testfleet and internal/demo.
 package e2e

@@ -28,6 +28,7 @@ import (
 // TestNginxTestFailsMidRelease makes `nginx -t` fail from its third run on (group
 // a went out and came back; group b's drain is refused), then heals it.
 func TestNginxTestFailsMidRelease(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "fault-nginx-svc", "1.0.0", quickStart)
 	broken := filepath.Join(t.TempDir(), "broken")
 	counter := filepath.Join(t.TempDir(), "count")
@@ -77,6 +78,7 @@ exec %[3]s
 // TestHAProxyRuntimeAPIGoneMidRelease cuts nonstop's connection to HAProxy's
 // runtime API while group a is being released, for 8 s, then brings it back.
 func TestHAProxyRuntimeAPIGoneMidRelease(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "fault-haproxy-svc", "1.0.0", quickStart)
 	api := strings.TrimPrefix(f.haproxy.TCPURL(), "tcp://")
 	proxy := startCutProxy(t, api)
@@ -119,6 +121,7 @@ func TestHAProxyRuntimeAPIGoneMidRelease(t *testing.T) {
 // TestCanaryAnalysisWithoutDataRollsBack runs a canary whose analysis answers no
 // data (no_data = "fail"): the canary rolls back with 0 failed requests.
 func TestCanaryAnalysisWithoutDataRollsBack(t *testing.T) {
+	t.Parallel()
 	var queries atomic.Int64
 	analysis := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		queries.Add(1)
@@ -170,6 +173,7 @@ func TestCanaryAnalysisWithoutDataRollsBack(t *testing.T) {
 // the instance, which was out of traffic all along; no request fails on any path,
 // and nothing of the hung deploy is left running.
 func TestHungDeployTimesOutAndRollsBack(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "fault-hung-svc", "1.0.0", quickStart)
 	f.cfg.HangVersions = "1.7.0"
 	f.cfg.DeployTimeout = "5s"

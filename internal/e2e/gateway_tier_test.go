@@ -23,6 +23,7 @@ import (
 // min_available (2) members as that path sees them: HAProxy's gateways, the
 // consumers' lists, and the search servers each gateway in traffic routes to.
 func TestGatewayTierZeroDowntime(t *testing.T) {
+	t.Parallel()
 	g := newGatewayTier(t, "5.1.0", "2.3.0")
 	r := g.releaser("5.2.0", "2.4.0")
 	spans := newStepSpans()

@@ -30,6 +30,7 @@ const greyHold = 10 * time.Second
 // answered by 2.0.0 (from the route's backend, group a, until the promotion),
 // and until the promotion's split the rest by 1.9.0.
 func TestGreyByID(t *testing.T) {
+	t.Parallel()
 	f := newGreyFleet(t, "1.9.0")
 	r1 := f.greyReleaser("2.0.0", true)
 	events := newGreyEvents(greyHold, filepath.Join(f.dir, ".nonstop", "resume"))

@@ -24,6 +24,7 @@ import (
 // fewer than min_available members, as that path itself sees them.
 
 func TestRollingZeroDowntime(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "rolling-svc", "1.0.0")
 	r := f.releaser("1.1.0")
 	tr := f.startLoad(4)
@@ -44,6 +45,7 @@ func TestRollingZeroDowntime(t *testing.T) {
 }
 
 func TestBlueGreenZeroDowntime(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "bluegreen-svc", "1.0.0")
 	f.cfg.Strategy = `strategy "blue_green" { keep_standby = true }`
 	r := f.releaser("1.1.0")
@@ -92,6 +94,7 @@ func TestBlueGreenZeroDowntime(t *testing.T) {
 }
 
 func TestBlueGreenWithoutStandbyZeroDowntime(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "bgnostandby-svc", "1.0.0")
 	f.cfg.Strategy = `strategy "blue_green" { keep_standby = false }`
 	r := f.releaser("1.1.0")
@@ -126,6 +129,7 @@ func assertOnlyVersion(t *testing.T, f *fleet, version string) {
 }
 
 func TestCanaryZeroDowntime(t *testing.T) {
+	t.Parallel()
 	var queries atomic.Int64
 	analysis := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		queries.Add(1)
@@ -175,6 +179,7 @@ func TestCanaryZeroDowntime(t *testing.T) {
 }
 
 func TestFailedHealthRollsBack(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "rollback-svc", "1.0.0")
 	f.cfg.BadVersions = "1.6.0"
 	f.cfg.HealthTimeout = "8s"
@@ -203,6 +208,7 @@ func TestFailedHealthRollsBack(t *testing.T) {
 // answer with it (the registry included: the deploy registers it disabled), and
 // the pause report says, read back from each path, that it is out of traffic.
 func TestFailedHealthPausesOutOfEveryPath(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "pause-svc", "1.0.0")
 	f.cfg.BadVersions = "1.6.0"
 	f.cfg.HealthTimeout = "8s"
@@ -246,6 +252,7 @@ func TestFailedHealthPausesOutOfEveryPath(t *testing.T) {
 // Polaris: nonstop's registry guard disables it at once, says so, and enables it
 // only after its gates; no request fails on any path.
 func TestRegistryGuardCatchesEnabledRegistration(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "guard-svc", "1.0.0")
 	f.cfg.DeployEnv = map[string]string{"NONSTOP_REGISTER_ENABLED": "true"}
 	r := f.releaser("1.1.0")

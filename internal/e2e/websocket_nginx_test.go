@@ -17,6 +17,7 @@ import (
 // has passed — to serving members too, without a close frame — and the clients
 // reconnect through the new worker.
 func TestWebsocketNginxReload(t *testing.T) {
+	t.Parallel()
 	var addrs []string
 	for range 2 {
 		d := testfleet.StartDemo(t, testfleet.DemoOptions{Version: "1.0.0"})

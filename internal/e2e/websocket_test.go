@@ -175,6 +175,7 @@ func (f *fleet) groupOf(addr string) string {
 // the group it is on is drained, and once more if it moved to the group released
 // after — and a client that started on the group released last at most once.
 func TestWebsocketRolling(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "ws-rolling-svc", "1.0.0")
 	f.cfg.LongLived = true
 	f.cfg.DrainTimeout = wsDrainTimeout
@@ -222,6 +223,7 @@ func TestWebsocketRolling(t *testing.T) {
 // them and they stay, through nginx's old worker, on the standby's old version —
 // the limit docs/websockets.md describes.
 func TestWebsocketBlueGreen(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, "ws-bluegreen-svc", "1.0.0")
 	f.cfg.LongLived = true
 	f.cfg.DrainTimeout = wsDrainTimeout

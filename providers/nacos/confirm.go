@@ -9,22 +9,29 @@ import (
 	"github.com/nonstop-release/nonstop/providers"
 )
 
-// A registry write is done when a read shows it. Polaris answers its discovery API
-// from a cache that lags the store by about a second (measured on v1.18.1: a read
-// right after an isolate write still shows the instance enabled), and consumers are
-// pushed from that cache. Without this, a plan made right after a rollback
-// re-enabled an instance read it as disabled and redeployed it without waiting for
-// consumers to drop it.
+// A registry write returns once a read shows it. Polaris answers its discovery
+// API from a cache that lags the store by about a second (measured on v1.18.1: a
+// read right after an isolate write still shows the instance enabled), and
+// consumers are pushed from that cache. So a write is done when the registry
+// serves it:
+//   - the propagation wait after a disable starts when consumers can first learn
+//     of the change;
+//   - an enable is in consumers' lists before the plan takes the next member out
+//     (an enable that returned at once let a rolling release disable group b while
+//     a's last instance was not yet listed: 1 of 4 serving on the registry path);
+//   - a plan or rollback made right after a write reads what was written (a plan
+//     made right after a rollback re-enabled an instance read it as disabled and
+//     redeployed it without a propagation wait).
 //
-// A write that takes traffic away (a disable, a weight change) returns once a read
-// shows it, so the propagation wait that follows starts when consumers can first
-// learn of the change. A write that gives traffic back (an enable) returns at once
-// and stays pending: the next listing of its service, and Close, wait until a read
-// shows it. Nothing in an instance's path waits on an enable, but every read still
-// sees what was written.
+// A write no read shows after confirmRewrite is sent again: Polaris applies an
+// application's repeated registration whole, isolate flag included, so a
+// registration retried just after nonstop's enable isolates the instance again.
 
 // confirmBound bounds how long a write waits for a read to show it.
 var confirmBound = 10 * time.Second
+
+// confirmRewrite is how long a write may stay unshown before it is sent again.
+var confirmRewrite = 3 * time.Second
 
 // confirmEvery is how often an unconfirmed write reads the service again.
 var confirmEvery = 50 * time.Millisecond
@@ -58,20 +65,25 @@ func (n *Nacos) readAfter(ctx context.Context, svc providers.ServiceKey, since t
 		return r.insts, r.err
 	}
 	r.started = time.Now()
-	r.insts, r.err = n.list(ctx, svc)
+	r.insts, r.err = n.Instances(ctx, svc)
 	return r.insts, r.err
 }
 
-// confirm waits until a read shows inst as want says: want reports whether a
-// listed instance shows the write and gone what a missing instance means (true:
-// the write's goal holds without it, as for a disable).
-func (n *Nacos) confirm(ctx context.Context, op string, inst providers.InstanceKey, want func(providers.Instance) bool, gone bool) error {
+// writeShown sends a write (send) and waits until a read shows inst as want
+// says: want reports whether a listed instance shows the write, and gone what a
+// missing instance means (true: the write's goal holds without it, as for a
+// disable). A write not shown after confirmRewrite is sent again, every
+// confirmRewrite, until confirmBound.
+func (n *Nacos) writeShown(ctx context.Context, op string, inst providers.InstanceKey, send func(context.Context) error, want func(providers.Instance) bool, gone bool) error {
+	if err := send(ctx); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, confirmBound)
 	defer cancel()
 	wrote := time.Now()
 	tick := time.NewTicker(confirmEvery)
 	defer tick.Stop()
-	start := wrote
+	start, sent := wrote, wrote
 	for {
 		insts, err := n.readAfter(ctx, inst.ServiceKey, wrote)
 		if err == nil {
@@ -87,6 +99,13 @@ func (n *Nacos) confirm(ctx context.Context, op string, inst providers.InstanceK
 			}
 			if !found && gone {
 				return nil
+			}
+		}
+		if err == nil && time.Since(sent) >= confirmRewrite {
+			n.logger.Info("the registry does not show a write yet; sending it again", "op", op, "after", time.Since(start).Round(time.Millisecond))
+			sent = time.Now()
+			if err := send(ctx); err != nil && ctx.Err() == nil {
+				return err
 			}
 		}
 		wrote = time.Now()
@@ -109,111 +128,4 @@ func (n *Nacos) readAddress() string {
 		return n.cfg.PolarisAddress
 	}
 	return n.cfg.Addresses[0]
-}
-
-// pendingWrite is an enable that returned before a read showed it.
-type pendingWrite struct {
-	op    string
-	inst  providers.InstanceKey
-	want  func(providers.Instance) bool
-	wrote time.Time
-}
-
-// deferConfirm records w as pending, in place of any earlier pending write of its
-// instance.
-func (n *Nacos) deferConfirm(w pendingWrite) {
-	n.pendMu.Lock()
-	defer n.pendMu.Unlock()
-	n.dropPendingLocked(w.inst)
-	if n.pending == nil {
-		n.pending = map[providers.ServiceKey][]pendingWrite{}
-	}
-	n.pending[w.inst.ServiceKey] = append(n.pending[w.inst.ServiceKey], w)
-}
-
-// dropPending forgets the pending write of inst (a later write supersedes it).
-func (n *Nacos) dropPending(inst providers.InstanceKey) {
-	n.pendMu.Lock()
-	defer n.pendMu.Unlock()
-	n.dropPendingLocked(inst)
-}
-
-func (n *Nacos) dropPendingLocked(inst providers.InstanceKey) {
-	ws := n.pending[inst.ServiceKey]
-	for i, w := range ws {
-		if w.inst.Address == inst.Address {
-			n.pending[inst.ServiceKey] = append(ws[:i:i], ws[i+1:]...)
-			return
-		}
-	}
-}
-
-// settlePending waits until a read of svc shows every pending write of it, and
-// returns that read. A write no read showed within confirmBound of its write is
-// dropped with a warning (the listing then shows what the registry serves).
-func (n *Nacos) settlePending(ctx context.Context, svc providers.ServiceKey) ([]providers.Instance, error) {
-	for {
-		start := time.Now()
-		insts, err := n.list(ctx, svc)
-		if err != nil {
-			return nil, err
-		}
-		n.pendMu.Lock()
-		var left []pendingWrite
-		for _, w := range n.pending[svc] {
-			shown := false
-			for _, in := range insts {
-				if in.Address == w.inst.Address && w.want(in) {
-					shown = true
-				}
-			}
-			switch {
-			case shown:
-				n.logger.Trace("write confirmed by a read", "op", w.op, "after", time.Since(w.wrote))
-			case start.Sub(w.wrote) > confirmBound:
-				n.logger.Warn("the registry accepted a write but no read showed it", "op", w.op,
-					"service", svc.Service, "within", confirmBound)
-			default:
-				left = append(left, w)
-			}
-		}
-		if len(left) == 0 {
-			delete(n.pending, svc)
-		} else {
-			n.pending[svc] = left
-		}
-		n.pendMu.Unlock()
-		if len(left) == 0 {
-			return insts, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, n.serviceErr("list instances of", svc, n.readAddress(),
-				fmt.Errorf("waiting for a read to show %d write(s) of nonstop: %w", len(left), ctx.Err()))
-		case <-time.After(confirmEvery):
-		}
-	}
-}
-
-// settleAll waits for every pending write (Close calls it), within confirmBound.
-func (n *Nacos) settleAll() {
-	n.pendMu.Lock()
-	svcs := make([]providers.ServiceKey, 0, len(n.pending))
-	for svc := range n.pending {
-		svcs = append(svcs, svc)
-	}
-	n.pendMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), confirmBound)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, svc := range svcs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := n.settlePending(ctx, svc); err != nil {
-				n.logger.Warn("closing with registry writes no read showed yet", "error", err)
-			}
-		}()
-	}
-	wg.Wait()
 }

@@ -36,22 +36,9 @@ type nacosInstance struct {
 }
 
 // Instances lists every instance of the service, disabled ones included: with one
-// call per service (paged beyond 1,000 instances on flavor nacos). A listing shows
-// every write of this provider: it waits until the registry serves the pending
-// ones (confirm.go).
+// call per service (paged beyond 1,000 instances on flavor nacos).
 func (n *Nacos) Instances(ctx context.Context, svc providers.ServiceKey) ([]providers.Instance, error) {
-	return n.settlePending(ctx, normalizeService(svc))
-}
-
-// Ping lists the service once, as the registry serves it now, to tell whether the
-// registry answers.
-func (n *Nacos) Ping(ctx context.Context, svc providers.ServiceKey) error {
-	_, err := n.list(ctx, normalizeService(svc))
-	return err
-}
-
-// list reads the instances of svc (normalized) as the registry serves them.
-func (n *Nacos) list(ctx context.Context, svc providers.ServiceKey) ([]providers.Instance, error) {
+	svc = normalizeService(svc)
 	var (
 		out []providers.Instance
 		err error

@@ -42,11 +42,6 @@ type Nacos struct {
 	// for a read to show them share (see confirm).
 	readsMu sync.Mutex
 	reads   map[providers.ServiceKey]*serviceRead
-
-	// pendMu guards pending, the enables no read has shown yet, per service
-	// (see confirm.go).
-	pendMu  sync.Mutex
-	pending map[providers.ServiceKey][]pendingWrite
 }
 
 // New configures a nacos provider from its block's attributes. It does not contact
@@ -91,7 +86,6 @@ func (n *Nacos) Propagation() time.Duration { return n.cfg.Propagation }
 
 // Close releases idle connections and the config client, if one was made.
 func (n *Nacos) Close() error {
-	n.settleAll()
 	n.http.CloseIdleConnections()
 	n.configMu.Lock()
 	defer n.configMu.Unlock()

@@ -2,6 +2,7 @@ package nacos
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,8 +47,8 @@ func TestWriteThenReadPolaris(t *testing.T) {
 		}
 	}
 
-	// A provider that closes right after an enable (an apply that ends) leaves the
-	// registry serving it: the next apply's plan reads it from a new provider.
+	// An apply that ends right after an enable leaves the registry serving it: the
+	// next apply's plan reads it from a new provider.
 	if err := n.SetInstanceEnabled(ctx, inst, false); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestWriteThenReadPolaris(t *testing.T) {
 	}
 	n.Close()
 	next := newProvider(t, nil)
-	insts, err := next.list(ctx, key)
+	insts, err := next.Instances(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,5 +65,49 @@ func TestWriteThenReadPolaris(t *testing.T) {
 		if in.Address == a.Addr && !in.Enabled {
 			t.Errorf("a plan right after the apply that enabled %s reads it disabled", a.Addr)
 		}
+	}
+}
+
+// TestWriteUndoneIsSentAgain: a write the registry accepted but no read shows
+// (Polaris applies an application's retried registration whole, isolate flag
+// included, so it can undo an enable) is sent again until a read shows it.
+func TestWriteUndoneIsSentAgain(t *testing.T) {
+	n := newProvider(t, nil)
+	svc := serviceName(t)
+	a := testfleet.StartDemo(t, testfleet.DemoOptions{Nacos: polaris.NacosAddr, Service: svc, Version: "1.0.0"})
+	key := providers.ServiceKey{Service: svc, Group: "DEFAULT_GROUP", Cluster: "DEFAULT"}
+	inst := providers.InstanceKey{ServiceKey: key, Address: a.Addr}
+	eventually(t, 10*time.Second, "the instance is listed", func() (bool, string) {
+		_, ok := instancesByAddr(t, n, key)[a.Addr]
+		return ok, ""
+	})
+	defer func(d time.Duration) { confirmRewrite = d }(confirmRewrite)
+	confirmRewrite = 1500 * time.Millisecond
+	sends := 0
+	send := func(ctx context.Context) error {
+		sends++
+		if sends == 1 {
+			return nil // accepted, then undone: the registry never shows it
+		}
+		return n.setPolarisInstance(ctx, inst, map[string]any{"isolate": true})
+	}
+	shows := func(in providers.Instance) bool { return !in.Enabled }
+	if err := n.writeShown(context.Background(), "disable", inst, send, shows, true); err != nil {
+		t.Fatal(err)
+	}
+	if sends != 2 {
+		t.Errorf("the write was sent %d times, want 2", sends)
+	}
+	if got := instancesByAddr(t, n, key)[a.Addr]; got.Enabled {
+		t.Errorf("the write was sent again and returned, but a read shows %+v", got)
+	}
+
+	// One that no read ever shows fails after confirmBound, naming the write.
+	defer func(d time.Duration) { confirmBound = d }(confirmBound)
+	confirmBound = 2 * time.Second
+	never := func(context.Context) error { return nil }
+	err := n.writeShown(context.Background(), "enable", inst, never, func(in providers.Instance) bool { return in.Enabled }, false)
+	if err == nil || !strings.Contains(err.Error(), "no read showed it within 2s") {
+		t.Errorf("a write never shown: got %v", err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/nonstop-release/nonstop/providers"
 )
@@ -21,22 +20,17 @@ const maxWeight = 10000
 func (n *Nacos) SetInstanceEnabled(ctx context.Context, inst providers.InstanceKey, enabled bool) error {
 	inst.ServiceKey = normalizeService(inst.ServiceKey)
 	op := fmt.Sprintf("set enabled=%t on %s of", enabled, inst.Address)
-	if n.cfg.Flavor == FlavorPolaris {
-		err := n.setPolarisInstance(ctx, inst, map[string]any{"isolate": !enabled})
-		if err != nil {
-			return n.serviceErr(op, inst.ServiceKey, n.cfg.PolarisAddress, err)
+	send := func(ctx context.Context) error {
+		if n.cfg.Flavor == FlavorPolaris {
+			if err := n.setPolarisInstance(ctx, inst, map[string]any{"isolate": !enabled}); err != nil {
+				return n.serviceErr(op, inst.ServiceKey, n.cfg.PolarisAddress, err)
+			}
+			return nil
 		}
-	} else if err := n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Enabled = enabled }); err != nil {
-		return err
+		return n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Enabled = enabled })
 	}
-	shows := func(in providers.Instance) bool { return in.Enabled == enabled }
-	if enabled {
-		n.deferConfirm(pendingWrite{op: op, inst: inst, want: shows, wrote: time.Now()})
-		return nil
-	}
-	n.dropPending(inst)
 	// A disabled instance that is no longer listed at all is out of consumers' lists.
-	return n.confirm(ctx, op, inst, shows, true)
+	return n.writeShown(ctx, op, inst, send, func(in providers.Instance) bool { return in.Enabled == enabled }, !enabled)
 }
 
 // SetInstanceWeight sets an instance's weight, preserving its metadata and enabled
@@ -47,20 +41,20 @@ func (n *Nacos) SetInstanceWeight(ctx context.Context, inst providers.InstanceKe
 	if math.IsNaN(weight) || weight < 0 || weight > maxWeight {
 		return n.serviceErr(op, inst.ServiceKey, "-", fmt.Errorf("weight must be between 0 and %d", maxWeight))
 	}
-	if n.cfg.Flavor == FlavorPolaris {
-		if weight != math.Trunc(weight) {
-			return n.serviceErr(op, inst.ServiceKey, n.cfg.PolarisAddress,
-				fmt.Errorf("polaris keeps whole-number weights only"))
-		}
-		err := n.setPolarisInstance(ctx, inst, map[string]any{"weight": uint32(weight)})
-		if err != nil {
-			return n.serviceErr(op, inst.ServiceKey, n.cfg.PolarisAddress, err)
-		}
-	} else if err := n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Weight = weight }); err != nil {
-		return err
+	if n.cfg.Flavor == FlavorPolaris && weight != math.Trunc(weight) {
+		return n.serviceErr(op, inst.ServiceKey, n.cfg.PolarisAddress,
+			fmt.Errorf("polaris keeps whole-number weights only"))
 	}
-	n.dropPending(inst)
-	return n.confirm(ctx, op, inst, func(in providers.Instance) bool { return in.Weight == weight }, false)
+	send := func(ctx context.Context) error {
+		if n.cfg.Flavor == FlavorPolaris {
+			if err := n.setPolarisInstance(ctx, inst, map[string]any{"weight": uint32(weight)}); err != nil {
+				return n.serviceErr(op, inst.ServiceKey, n.cfg.PolarisAddress, err)
+			}
+			return nil
+		}
+		return n.updateNacosInstance(ctx, op, inst, func(in *nacosInstance) { in.Weight = weight })
+	}
+	return n.writeShown(ctx, op, inst, send, func(in providers.Instance) bool { return in.Weight == weight }, false)
 }
 
 // updateNacosInstance reads the instance from the console listing (disabled ones
