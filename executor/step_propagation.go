@@ -147,7 +147,18 @@ func (x *execution) waitPropagation(ctx context.Context, st *planner.Step) error
 				last = at
 			}
 			if at.Sub(start) >= d {
-				return nil
+				back, err := x.enabledAgain(ctx, r, key, st)
+				if err != nil {
+					return err
+				}
+				if len(back) == 0 {
+					return nil
+				}
+				x.warn(st, fmt.Sprintf("%s: %v enabled again in the registry during the propagation wait (the "+
+					"registry applied the application's registration whole, as Polaris does when a client "+
+					"re-registers after an outage); nonstop disabled it again and the %s propagation wait starts again",
+					describe(st), back, d))
+				start, last, warned = time.Now(), time.Now(), false
 			}
 		}
 		next := every
@@ -158,6 +169,46 @@ func (x *execution) waitPropagation(ctx context.Context, st *planner.Step) error
 			return err
 		}
 	}
+}
+
+// enabledAgain finds the instances a propagation wait is for (its address, or
+// every instance of its group; a wait for neither is for none) that the registry lists enabled again, and
+// disables them again. A propagation wait follows a disable: an instance
+// enabled again has been in consumers' lists during the wait, so the wait must
+// start again. (After a 15 s registry outage, an instance's old process
+// re-registered itself enabled while nonstop waited, and the deploy that
+// followed sent registry consumers to a stopped process.)
+func (x *execution) enabledAgain(ctx context.Context, r providers.Registry, key providers.ServiceKey, st *planner.Step) ([]string, error) {
+	want := map[string]bool{}
+	if st.Args.Address != "" {
+		want[st.Args.Address] = true
+	} else if svc, err := x.service(st.Service); err == nil && st.Args.Group != "" {
+		for _, g := range svc.Groups {
+			if g.Name == st.Args.Group {
+				for _, a := range g.Instances {
+					want[a.String()] = true
+				}
+			}
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	list, err := r.Instances(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("checking that the instances stay disabled after the propagation wait: %w", err)
+	}
+	var back []string
+	for _, in := range list {
+		if !want[in.Address] || !in.Enabled {
+			continue
+		}
+		if err := r.SetInstanceEnabled(ctx, instanceKey(key, in), false); err != nil {
+			return nil, fmt.Errorf("%s was enabled again in the registry during the propagation wait; disabling it again: %w", in.Address, err)
+		}
+		back = append(back, in.Address)
+	}
+	return back, nil
 }
 
 // registryName identifies the registry a step's service uses, for sharing probes.

@@ -152,3 +152,71 @@ func TestPropagationWaitFailsPastOutageBound(t *testing.T) {
 		t.Errorf("no warning when the registry stopped answering: %v", warns)
 	}
 }
+
+// An instance enabled again while its propagation wait runs (Polaris applies a
+// client's re-registration whole, isolate flag included: after an outage an old
+// process re-registered enabled) has been in consumers' lists: the wait disables
+// it again and starts over, and says so. A group's wait checks the group.
+func TestPropagationWaitInstanceEnabledAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  func(rl *release) planner.StepArgs
+		other bool // an instance outside the wait is enabled too
+	}{
+		{name: "instance", args: func(rl *release) planner.StepArgs { return planner.StepArgs{Address: rl.addrs[0]} }},
+		{name: "group", args: func(rl *release) planner.StepArgs { return planner.StepArgs{Group: "a"} }, other: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const d = 400 * time.Millisecond
+			rl := newRelease(t, releaseOptions{})
+			r := rl.runner()
+			ctx := context.Background()
+			key := providers.ServiceKey{Service: "order-service", Group: "DEFAULT_GROUP"}
+			for _, a := range rl.addrs {
+				if err := rl.reg.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: a}, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.other {
+				_ = rl.reg.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: rl.addrs[1]}, true)
+			}
+			events := &onStepStart{kind: planner.WaitPropagation, fn: func() {
+				go func() {
+					time.Sleep(d / 2) // the old process re-registers, enabled
+					_ = rl.reg.SetInstanceEnabled(ctx, providers.InstanceKey{ServiceKey: key, Address: rl.addrs[0]}, true)
+				}()
+			}}
+			r.Events = events
+			args := tc.args(rl)
+			args.Duration = planner.Duration(d)
+			st := step("order-service.1", planner.WaitPropagation, "order-service", args)
+			start := time.Now()
+			if _, err := r.Apply(ctx, &planner.Plan{Steps: []planner.Step{st}}); err != nil {
+				t.Fatal(err)
+			}
+			if elapsed := time.Since(start); elapsed < 2*d {
+				t.Errorf("the wait took %s; enabled again during it, it must start over (at least %s)", elapsed, 2*d)
+			}
+			got := map[string]bool{}
+			list, _ := rl.reg.Instances(ctx, key)
+			for _, in := range list {
+				got[in.Address] = in.Enabled
+			}
+			if got[rl.addrs[0]] {
+				t.Errorf("%s is still enabled after the wait", rl.addrs[0])
+			}
+			if tc.other && !got[rl.addrs[1]] {
+				t.Errorf("%s, outside the wait's group, was disabled", rl.addrs[1])
+			}
+			var warned bool
+			for _, e := range events.events {
+				if e.Level == LevelWarn && strings.Contains(e.Message, "enabled again in the registry during the propagation wait") {
+					warned = true
+				}
+			}
+			if !warned {
+				t.Error("no warning says the instance was enabled again")
+			}
+		})
+	}
+}
