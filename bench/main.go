@@ -364,6 +364,9 @@ func (b *bench) measure(m method, from, to string) (demo.Result, error) {
 	if m.pauses > 0 {
 		floor = append(floor, demo.FloorTerm{What: "canary pauses", D: m.pauses})
 	}
+	// The registry's own time to serve the release's registry writes (nonstop's
+	// steps return once a listing shows them; the other tools write none).
+	floor = append(floor, demo.RegistryFloor(log)...)
 	counts := b.load.Window(started, end)
 	idle := b.load.Window(started.Add(-b.o.idle), started)
 	res := demo.NewResult(m.name, counts, idle, wall, floor)

@@ -29,7 +29,9 @@
 // 100 ms), and the apply's wall time against the physical minimum: per group
 // deployed, the propagation wait (when it served) and the measured time from its
 // deploy's start until HAProxy's checks have it UP; plus the canary's pauses; for
-// the failed release, the health timeout and the rollback's confirm. A summary
+// the failed release, the health timeout and the rollback's confirm; plus, per
+// group, the time the registry took to serve nonstop's writes (its registry steps
+// return once a listing shows them; Polaris refreshes listings every second). A summary
 // table ends the run; it exits 1 if a request of the three paths failed. Ctrl-C
 // stops nonstop (SIGINT), the instances, nginx, HAProxy and Polaris.
 //

@@ -255,7 +255,8 @@ func runStory(r *runner, work string) error {
 	fmt.Println()
 	say("p50/p99: every path's successful requests during the release; idle p99: the %s before it.", idleWindow)
 	say("minimum: propagation (consumers' caches) + confirm (deploy start → HAProxy's checks UP) per")
-	say("group deployed, + canary pauses; for the failed release, + health timeout + the rollback's confirm.")
+	say("group deployed, + canary pauses; for the failed release, + health timeout + the rollback's confirm;")
+	say("+ registry: the time the registry took to serve each group's writes (Polaris: its next cache refresh).")
 	say("beta testers (X-Canary: 1, phase 3 only): %d requests, %d failed.", betaSent, betaFailed)
 	step("nonstop history examples/demo")
 	if err := s.showCLI("history", "-var-file", s.varFile, s.dir); err != nil {
@@ -448,7 +449,9 @@ func (s *story) run(p phase) (demo.Result, error) {
 	if p.failing {
 		m.rollback = s.stack.Confirms(from, checksUp, started, computed)
 	}
-	floor := p.floor(m)
+	// The registry's own time to serve nonstop's writes (Polaris: its next cache
+	// refresh, up to a second) is on the path of every group.
+	floor := append(p.floor(m), demo.RegistryFloor(out)...)
 	res = demo.NewResult(fmt.Sprintf("%s → %s %s", from, p.to, shortTitle(p.title)), counts, idle, wall, floor)
 	res.Outcome, res.From, res.To = outcome, from, p.to
 	say("wall time %s; physical minimum %s = %s; wall ÷ minimum %.2f",
