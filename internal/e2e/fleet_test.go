@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,6 +58,8 @@ type fleet struct {
 	demo    *testfleet.DemoFleet
 	dir     string // configuration directory
 	cfg     demo.Config
+	// progress keeps the applies' progress and log lines (see progressLog).
+	progress *progressLog
 
 	consumer *demo.Consumer
 }
@@ -80,7 +83,9 @@ func newFleet(t testing.TB, service, version string, opts ...fleetOption) *fleet
 		}
 		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	f := &fleet{t: t, service: service, groupA: addrs[:2], groupB: addrs[2:], dir: t.TempDir()}
+	f := &fleet{t: t, service: service, groupA: addrs[:2], groupB: addrs[2:], dir: t.TempDir(), progress: &progressLog{t: t}}
+	// Registered first, so it runs last: the progress ends a failed test's output.
+	t.Cleanup(f.progress.dump)
 	f.demo = testfleet.StartDemoFleetWith(t, registry.NacosAddr, service, addrs, version, func(d *testfleet.DemoFleet) {
 		d.StartDelay, d.Warmup = startDelay, warmup
 		for _, o := range opts {
@@ -150,14 +155,14 @@ func (f *fleet) releaser(version string) *releaser {
 	if ds.HasErrors() {
 		f.t.Fatalf("load %s: %v", f.dir, ds.Err())
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "nonstop", Level: hclog.Info, Output: testWriter{f.t}})
+	logger := hclog.New(&hclog.LoggerOptions{Name: "nonstop", Level: hclog.Info, Output: f.progress})
 	return &releaser{cfg: cfg, log: logger}
 }
 
 // options are the operation options of r: what `nonstop apply -auto-approve DIR`
 // passes, with the test log as the progress view.
 func (f *fleet) options(r *releaser) operation.Options {
-	var events executor.EventSink = views.LineSink(testWriter{f.t})
+	var events executor.EventSink = views.LineSink(f.progress)
 	if r.events != nil {
 		events = executor.MultiSink(events, r.events)
 	}
@@ -462,6 +467,42 @@ func (v *testView) Result(r *operation.Result) {
 	if r.UnlockErr != nil {
 		v.t.Errorf("releasing the state lock: %v", r.UnlockErr)
 	}
+}
+
+// progressLog holds the applies' progress and log lines. With -v they go to
+// t.Log as they come; otherwise they are kept, and a failed test ends with the
+// last progressTail of them: CI shows the head and the tail of a failed test's
+// output, and hundreds of progress lines in between used to push the failure's
+// own message out of both.
+type progressLog struct {
+	t     testing.TB
+	mu    sync.Mutex
+	lines []string
+}
+
+// progressTail is how many progress lines a failed test prints at its end.
+const progressTail = 40
+
+func (p *progressLog) Write(b []byte) (int, error) {
+	if testing.Verbose() {
+		p.t.Log(strings.TrimRight(string(b), "\n"))
+		return len(b), nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lines = append(p.lines, strings.Split(strings.TrimRight(string(b), "\n"), "\n")...)
+	return len(b), nil
+}
+
+// dump prints the last progressTail lines of a failed test.
+func (p *progressLog) dump() {
+	if !p.t.Failed() || testing.Verbose() {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	lines := p.lines[max(0, len(p.lines)-progressTail):]
+	p.t.Logf("the applies' last %d of %d progress lines (all with -v):\n%s", len(lines), len(p.lines), strings.Join(lines, "\n"))
 }
 
 // testWriter sends lines to t.Log.
