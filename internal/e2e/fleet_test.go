@@ -83,9 +83,7 @@ func newFleet(t testing.TB, service, version string, opts ...fleetOption) *fleet
 		}
 		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	f := &fleet{t: t, service: service, groupA: addrs[:2], groupB: addrs[2:], dir: t.TempDir(), progress: &progressLog{t: t}}
-	// Registered first, so it runs last: the progress ends a failed test's output.
-	t.Cleanup(f.progress.dump)
+	f := &fleet{t: t, service: service, groupA: addrs[:2], groupB: addrs[2:], dir: t.TempDir(), progress: newProgressLog(t)}
 	f.demo = testfleet.StartDemoFleetWith(t, registry.NacosAddr, service, addrs, version, func(d *testfleet.DemoFleet) {
 		d.StartDelay, d.Warmup = startDelay, warmup
 		for _, o := range opts {
@@ -478,6 +476,15 @@ type progressLog struct {
 	t     testing.TB
 	mu    sync.Mutex
 	lines []string
+}
+
+// newProgressLog makes a test's progressLog. Call it before the fleet registers
+// its other cleanups: cleanups run last first, so the progress ends a failed
+// test's output.
+func newProgressLog(t testing.TB) *progressLog {
+	p := &progressLog{t: t}
+	t.Cleanup(p.dump)
+	return p
 }
 
 // progressTail is how many progress lines a failed test prints at its end.

@@ -64,7 +64,7 @@ func newGatewayTier(t *testing.T, searchVersion, gatewayVersion string) *gateway
 		}
 		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	g := &gatewayTier{fleet: &fleet{t: t, dir: t.TempDir()}, search: addrs[:4], gws: addrs[4:]}
+	g := &gatewayTier{fleet: &fleet{t: t, dir: t.TempDir(), progress: newProgressLog(t)}, search: addrs[:4], gws: addrs[4:]}
 	procs, err := testfleet.NewDemoFleet(t.TempDir(), registry.NacosAddr, searchService)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func (g *gatewayTier) releaser(searchVersion, gatewayVersion string) *releaser {
 	if ds.HasErrors() {
 		t.Fatalf("load %s: %v", g.dir, ds.Err())
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "nonstop", Level: hclog.Info, Output: testWriter{t}})
+	logger := hclog.New(&hclog.LoggerOptions{Name: "nonstop", Level: hclog.Info, Output: g.progress})
 	return &releaser{cfg: cfg, log: logger}
 }
 

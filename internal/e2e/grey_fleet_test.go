@@ -48,7 +48,7 @@ func newGreyFleet(t *testing.T, version string) *fleet {
 		}
 		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	f := &fleet{t: t, service: greyService, groupA: addrs[:2], groupB: addrs[2:], dir: t.TempDir()}
+	f := &fleet{t: t, service: greyService, groupA: addrs[:2], groupB: addrs[2:], dir: t.TempDir(), progress: newProgressLog(t)}
 	f.demo = testfleet.StartDemoFleetWith(t, registry.NacosAddr, greyService, addrs, version, func(d *testfleet.DemoFleet) {
 		d.StartDelay, d.Warmup = startDelay, warmup
 	})
@@ -149,7 +149,7 @@ func (f *fleet) greyReleaser(version string, route bool) *releaser {
 	if ds.HasErrors() {
 		t.Fatalf("load %s: %v", f.dir, ds.Err())
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "nonstop", Level: hclog.Info, Output: testWriter{t}})
+	logger := hclog.New(&hclog.LoggerOptions{Name: "nonstop", Level: hclog.Info, Output: f.progress})
 	return &releaser{cfg: cfg, log: logger}
 }
 
