@@ -121,13 +121,28 @@ type countingRegistry struct {
 }
 
 func (r *countingRegistry) SetInstanceEnabled(ctx context.Context, inst providers.InstanceKey, enabled bool) error {
-	defer r.c.begin(false)()
+	ctx, end := r.writing(ctx)
+	defer end()
 	return r.Registry.SetInstanceEnabled(ctx, inst, enabled)
 }
 
 func (r *countingRegistry) SetInstanceWeight(ctx context.Context, inst providers.InstanceKey, weight float64) error {
-	defer r.c.begin(false)()
+	ctx, end := r.writing(ctx)
+	defer end()
 	return r.Registry.SetInstanceWeight(ctx, inst, weight)
+}
+
+// writing counts a write until it ends or, as the executor's slots do, until
+// the provider says it only waits from then on (a registry write waiting for its
+// listing: providers.WaitsFromHere), which it passes on to the executor.
+func (r *countingRegistry) writing(ctx context.Context) (context.Context, func()) {
+	var once sync.Once
+	done := r.c.begin(false)
+	end := func() { once.Do(done) }
+	return providers.WithWaitsFromHere(ctx, func() {
+		end()
+		providers.WaitsFromHere(ctx)
+	}), end
 }
 
 func (r *countingRegistry) Instances(ctx context.Context, svc providers.ServiceKey) ([]providers.Instance, error) {

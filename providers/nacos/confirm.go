@@ -78,6 +78,9 @@ func (n *Nacos) writeShown(ctx context.Context, op string, inst providers.Instan
 	if err := send(ctx); err != nil {
 		return err
 	}
+	// The write is done; waiting for the listing loads the registry with one
+	// shared read per service every confirmEvery, so it holds no write slot.
+	providers.WaitsFromHere(ctx)
 	ctx, cancel := context.WithTimeout(ctx, confirmBound)
 	defer cancel()
 	wrote := time.Now()

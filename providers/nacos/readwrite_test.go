@@ -92,8 +92,14 @@ func TestWriteUndoneIsSentAgain(t *testing.T) {
 		return n.setPolarisInstance(ctx, inst, map[string]any{"isolate": true})
 	}
 	shows := func(in providers.Instance) bool { return !in.Enabled }
-	if err := n.writeShown(context.Background(), "disable", inst, send, shows, true); err != nil {
+	// Once sent, the write only waits: it gives its write slot back.
+	released := 0
+	ctx := providers.WithWaitsFromHere(context.Background(), func() { released++ })
+	if err := n.writeShown(ctx, "disable", inst, send, shows, true); err != nil {
 		t.Fatal(err)
+	}
+	if released != 1 {
+		t.Errorf("the write gave its slot back %d times, want once after its first send", released)
 	}
 	if sends != 2 {
 		t.Errorf("the write was sent %d times, want 2", sends)
