@@ -492,8 +492,7 @@ const progressTail = 40
 
 func (p *progressLog) Write(b []byte) (int, error) {
 	if testing.Verbose() {
-		p.t.Log(strings.TrimRight(string(b), "\n"))
-		return len(b), nil
+		return testWriter{p.t}.Write(b)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -16,14 +16,7 @@ import (
 // propagation wait before redeploying it.
 func TestWriteThenReadPolaris(t *testing.T) {
 	n := newProvider(t, nil)
-	svc := serviceName(t)
-	a := testfleet.StartDemo(t, testfleet.DemoOptions{Nacos: polaris.NacosAddr, Service: svc, Version: "1.0.0"})
-	key := providers.ServiceKey{Service: svc, Group: "DEFAULT_GROUP", Cluster: "DEFAULT"}
-	inst := providers.InstanceKey{ServiceKey: key, Address: a.Addr}
-	eventually(t, 10*time.Second, "the instance is listed", func() (bool, string) {
-		_, ok := instancesByAddr(t, n, key)[a.Addr]
-		return ok, ""
-	})
+	key, inst := listedInstance(t, n)
 	ctx := context.Background()
 	for i, enabled := range []bool{false, true, false, true} {
 		start := time.Now()
@@ -31,7 +24,7 @@ func TestWriteThenReadPolaris(t *testing.T) {
 			t.Fatal(err)
 		}
 		took := time.Since(start)
-		if got := instancesByAddr(t, n, key)[a.Addr]; got.Enabled != enabled {
+		if got := instancesByAddr(t, n, key)[inst.Address]; got.Enabled != enabled {
 			t.Errorf("write %d: enabled=%t returned after %s, the next read shows enabled=%t", i, enabled, took, got.Enabled)
 		} else {
 			t.Logf("write %d: enabled=%t returned after %s, read back", i, enabled, took)
@@ -41,7 +34,7 @@ func TestWriteThenReadPolaris(t *testing.T) {
 			if err := n.SetInstanceWeight(ctx, inst, w); err != nil {
 				t.Fatal(err)
 			}
-			if got := instancesByAddr(t, n, key)[a.Addr]; got.Weight != w {
+			if got := instancesByAddr(t, n, key)[inst.Address]; got.Weight != w {
 				t.Errorf("write %d: weight=%g returned, the next read shows weight=%g", i, w, got.Weight)
 			}
 		}
@@ -62,8 +55,8 @@ func TestWriteThenReadPolaris(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, in := range insts {
-		if in.Address == a.Addr && !in.Enabled {
-			t.Errorf("a plan right after the apply that enabled %s reads it disabled", a.Addr)
+		if in.Address == inst.Address && !in.Enabled {
+			t.Errorf("a plan right after the apply that enabled %s reads it disabled", inst.Address)
 		}
 	}
 }
@@ -73,14 +66,7 @@ func TestWriteThenReadPolaris(t *testing.T) {
 // included, so it can undo an enable) is sent again until a read shows it.
 func TestWriteUndoneIsSentAgain(t *testing.T) {
 	n := newProvider(t, nil)
-	svc := serviceName(t)
-	a := testfleet.StartDemo(t, testfleet.DemoOptions{Nacos: polaris.NacosAddr, Service: svc, Version: "1.0.0"})
-	key := providers.ServiceKey{Service: svc, Group: "DEFAULT_GROUP", Cluster: "DEFAULT"}
-	inst := providers.InstanceKey{ServiceKey: key, Address: a.Addr}
-	eventually(t, 10*time.Second, "the instance is listed", func() (bool, string) {
-		_, ok := instancesByAddr(t, n, key)[a.Addr]
-		return ok, ""
-	})
+	key, inst := listedInstance(t, n)
 	defer func(d time.Duration) { confirmRewrite = d }(confirmRewrite)
 	confirmRewrite = 1500 * time.Millisecond
 	sends := 0
@@ -104,7 +90,7 @@ func TestWriteUndoneIsSentAgain(t *testing.T) {
 	if sends != 2 {
 		t.Errorf("the write was sent %d times, want 2", sends)
 	}
-	if got := instancesByAddr(t, n, key)[a.Addr]; got.Enabled {
+	if got := instancesByAddr(t, n, key)[inst.Address]; got.Enabled {
 		t.Errorf("the write was sent again and returned, but a read shows %+v", got)
 	}
 
@@ -116,4 +102,18 @@ func TestWriteUndoneIsSentAgain(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no read showed it within 2s") {
 		t.Errorf("a write never shown: got %v", err)
 	}
+}
+
+// listedInstance starts a demo-service instance of a service named for the test
+// and returns its keys once n lists it.
+func listedInstance(t *testing.T, n *Nacos) (providers.ServiceKey, providers.InstanceKey) {
+	t.Helper()
+	svc := serviceName(t)
+	d := testfleet.StartDemo(t, testfleet.DemoOptions{Nacos: polaris.NacosAddr, Service: svc, Version: "1.0.0"})
+	key := providers.ServiceKey{Service: svc, Group: "DEFAULT_GROUP", Cluster: "DEFAULT"}
+	eventually(t, 10*time.Second, "the instance is listed", func() (bool, string) {
+		_, ok := instancesByAddr(t, n, key)[d.Addr]
+		return ok, ""
+	})
+	return key, providers.InstanceKey{ServiceKey: key, Address: d.Addr}
 }
